@@ -1,0 +1,41 @@
+# merchex: `make run` starts the site for development, `make test` runs every check and test.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+DEV := DJANGO_DEBUG=true
+
+.DEFAULT_GOAL := help
+.PHONY: help run test lint format migrations-check admin-password
+
+help:  ## List the targets.
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.installed  ## Set up (venv, deps, SQLite, demo data, admin) and serve http://127.0.0.1:8000.
+	$(DEV) $(PY) manage.py migrate --noinput
+	$(DEV) $(PY) manage.py loaddemo
+	$(DEV) $(PY) manage.py demoadmin
+	$(DEV) $(PY) manage.py runserver 127.0.0.1:8000
+
+admin-password: $(VENV)/.installed  ## Print a new random password for the 'admin' user.
+	$(DEV) $(PY) manage.py demoadmin --reset
+
+lint: $(VENV)/.installed  ## ruff (pinned rule set in pyproject.toml) and formatting.
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: $(VENV)/.installed  ## Apply ruff's fixes and formatting.
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+migrations-check: $(VENV)/.installed  ## Fail if a model change has no migration.
+	$(DEV) $(PY) manage.py makemigrations --check --dry-run
+
+test: lint migrations-check  ## Set up and run every check and test.
+	$(PY) -m pytest

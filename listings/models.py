@@ -1,0 +1,149 @@
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models.functions import Coalesce, Lower
+from django.urls import reverse
+from django.utils import timezone
+
+FIRST_YEAR = 1900
+
+
+def current_year():
+    """The latest year a band can have formed or an item be from (a callable, so never stale)."""
+    return timezone.now().year
+
+
+def year_validators():
+    return [MinValueValidator(FIRST_YEAR), MaxValueValidator(current_year)]
+
+
+class BandQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(active=True)
+
+    def with_listing_count(self):
+        """Annotate `listing_count` with a correlated subquery: no GROUP BY over the whole table,
+        so a page of 100 bands costs 100 index look-ups whatever the size of the catalogue."""
+        counts = (
+            Listing.objects.filter(band=models.OuterRef("pk"))
+            .order_by()
+            .values("band")
+            .annotate(n=models.Count("pk"))
+            .values("n")
+        )
+        return self.annotate(listing_count=Coalesce(models.Subquery(counts), 0))
+
+
+class Band(models.Model):
+    class Genre(models.TextChoices):
+        HIP_HOP = "HH", "Hip Hop"
+        SYNTH_POP = "SP", "Synth Pop"
+        ALTERNATIVE_ROCK = "AR", "Alternative Rock"
+        ROCK = "RO", "Rock"
+        POP = "PO", "Pop"
+        PUNK = "PU", "Punk"
+        METAL = "ME", "Metal"
+        INDIE = "IN", "Indie"
+        ELECTRONIC = "EL", "Electronic"
+        RNB = "RB", "R&B / Soul"
+        JAZZ = "JA", "Jazz"
+        BLUES = "BL", "Blues"
+        FOLK = "FO", "Folk"
+        COUNTRY = "CO", "Country"
+        REGGAE = "RE", "Reggae"
+        LATIN = "LA", "Latin"
+        CLASSICAL = "CL", "Classical"
+        OTHER = "OT", "Other"
+
+    name = models.CharField(max_length=100)
+    genre = models.CharField(max_length=2, choices=Genre.choices)
+    biography = models.TextField(blank=True)
+    year_formed = models.PositiveSmallIntegerField(
+        validators=year_validators(),
+        help_text=f"The year the band formed: {FIRST_YEAR} up to the current year.",
+    )
+    active = models.BooleanField(default=True, help_text="Untick when the band has split up.")
+    official_homepage = models.URLField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = BandQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["name", "id"], name="listings_band_name_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                name="listings_band_name_ci_unique",
+                violation_error_message="A band with this name already exists.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("listings:band-detail", args=[self.pk])
+
+
+class ListingQuerySet(models.QuerySet):
+    def available(self):
+        return self.filter(sold=False)
+
+    def orphans(self):
+        return self.filter(band__isnull=True)
+
+    def with_band(self):
+        """Listings with the band's name and id joined in: one query for a whole page."""
+        return self.select_related("band").only(*Listing.CARD_FIELDS, "band__name")
+
+
+class Listing(models.Model):
+    class Type(models.TextChoices):
+        RECORDS = "Records"
+        CLOTHING = "Clothing"
+        POSTERS = "Posters"
+        MISC = "Misc", "Miscellaneous"
+
+    # The columns a listing card needs; list pages load only these.
+    CARD_FIELDS = ("title", "sold", "year", "type", "band", "created_at")
+
+    title = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    sold = models.BooleanField(default=False)
+    year = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=year_validators(),
+        help_text=f"The item's year, if known: {FIRST_YEAR} up to the current year.",
+    )
+    type = models.CharField(max_length=8, choices=Type.choices)
+    band = models.ForeignKey(
+        Band,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="listings",
+        db_index=False,  # listings_listing_band_feed_idx starts with band_id
+        help_text="Leave empty for merch not tied to one band. Deleting a band keeps its listings.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ListingQuerySet.as_manager()
+
+    class Meta:
+        # Fans see what they can still buy first, newest first.
+        ordering = ["sold", "-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["sold", "-created_at", "-id"], name="listings_listing_feed_idx"),
+            models.Index(
+                fields=["band", "sold", "-created_at", "-id"], name="listings_listing_band_feed_idx"
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("listings:listing-detail", args=[self.pk])

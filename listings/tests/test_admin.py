@@ -1,0 +1,129 @@
+import pytest
+from django.contrib.admin.templatetags.admin_urls import admin_urlname
+from django.urls import reverse
+
+from listings.models import Band, Listing
+from listings.tests.factories import BandFactory, ListingFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def admin_url(model, view, *args):
+    return reverse(admin_urlname(model._meta, view), args=args)
+
+
+def test_listing_changelist_shows_the_band_name(admin_client, listing):
+    response = admin_client.get(admin_url(Listing, "changelist"))
+    assert response.status_code == 200
+    assert "column-band" in response.text
+    assert '<td class="field-band nowrap">De La Soul</td>' in response.text
+
+
+def test_band_changelist_counts_listings(admin_client, band):
+    ListingFactory.create_batch(3, band=band)
+    response = admin_client.get(admin_url(Band, "changelist"))
+    assert '<td class="field-listing_count">3</td>' in response.text
+
+
+def test_add_listing_choosing_a_band(admin_client, band):
+    response = admin_client.post(
+        admin_url(Listing, "add"),
+        {"title": "De La Soul cap", "type": "Clothing", "band": band.pk, "description": ""},
+    )
+    assert response.status_code == 302
+    assert Listing.objects.get(title="De La Soul cap").band == band
+
+
+def test_listing_form_uses_autocomplete_for_band(admin_client, band):
+    response = admin_client.get(admin_url(Listing, "add"))
+    assert "admin-autocomplete" in response.text
+    # Only the chosen band (none yet) is rendered, never one <option> per band.
+    BandFactory.create_batch(20)
+    response = admin_client.get(admin_url(Listing, "add"))
+    assert response.text.count("<option") < 10
+
+
+def test_orphan_listing_can_be_edited_and_saved(admin_client):
+    orphan = ListingFactory(band=None, title="Lanyard")
+    response = admin_client.post(
+        admin_url(Listing, "change", orphan.pk),
+        {"title": "Festival lanyard", "type": "Misc", "band": "", "description": ""},
+    )
+    assert response.status_code == 302
+    orphan.refresh_from_db()
+    assert orphan.title == "Festival lanyard"
+    assert orphan.band is None
+
+
+def test_band_autocomplete_returns_band_names(admin_client, band):
+    BandFactory(name="Foo Fighters")
+    response = admin_client.get(
+        reverse("admin:autocomplete"),
+        {"app_label": "listings", "model_name": "listing", "field_name": "band", "term": "de la"},
+    )
+    assert response.json()["results"] == [{"id": str(band.pk), "text": "De La Soul"}]
+
+
+def test_orphan_filter(admin_client, listing):
+    ListingFactory(title="Festival lanyard", band=None)
+    orphans = admin_client.get(admin_url(Listing, "changelist"), {"has_band": "no"})
+    assert [item.title for item in orphans.context["cl"].result_list] == ["Festival lanyard"]
+    with_band = admin_client.get(admin_url(Listing, "changelist"), {"has_band": "yes"})
+    assert [item.title for item in with_band.context["cl"].result_list] == [listing.title]
+
+
+def test_search_listings_by_band_name(admin_client, listing):
+    ListingFactory(title="Other poster", band=BandFactory(name="Cut Copy"))
+    response = admin_client.get(admin_url(Listing, "changelist"), {"q": "soul"})
+    assert [item.title for item in response.context["cl"].result_list] == [listing.title]
+
+
+@pytest.mark.parametrize(
+    ("action", "start", "end"), [("mark_sold", False, True), ("mark_available", True, False)]
+)
+def test_bulk_actions_set_sold(admin_client, band, action, start, end):
+    chosen = ListingFactory.create_batch(3, band=band, sold=start)
+    untouched = ListingFactory(band=band, sold=start)
+    response = admin_client.post(
+        admin_url(Listing, "changelist"),
+        {"action": action, "_selected_action": [item.pk for item in chosen]},
+        follow=True,
+    )
+    assert "3 listings marked as" in response.text
+    assert Listing.objects.filter(pk__in=[item.pk for item in chosen], sold=end).count() == 3
+    untouched.refresh_from_db()
+    assert untouched.sold is start
+
+
+def test_band_page_edits_its_listings_inline(admin_client, listing):
+    response = admin_client.get(admin_url(Band, "change", listing.band.pk))
+    assert 'name="listings-0-title"' in response.text
+    assert listing.title in response.text
+
+
+def test_listing_has_view_on_site(admin_client, listing):
+    response = admin_client.get(admin_url(Listing, "change", listing.pk))
+    assert (
+        reverse("admin:view_on_site", args=[response.context["content_type_id"], listing.pk])
+        in response.text
+    )
+
+
+def test_admin_requires_staff(client, django_user_model):
+    user = django_user_model.objects.create_user("fan", password="pw-for-test-only")
+    client.force_login(user)
+    response = client.get(admin_url(Listing, "changelist"))
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+
+
+# Admin list pages: session, user, one count and one page query; never one query per row.
+@pytest.mark.parametrize(("model", "queries"), [(Listing, 4), (Band, 4)])
+@pytest.mark.parametrize(("bands", "per_band"), [(3, 2), (120, 2)])
+def test_admin_changelist_query_count_is_constant(
+    admin_client, make_catalogue, django_assert_num_queries, model, queries, bands, per_band
+):
+    make_catalogue(bands=bands, per_band=per_band)
+    with django_assert_num_queries(queries):
+        response = admin_client.get(admin_url(model, "changelist"))
+    assert response.status_code == 200

@@ -1,0 +1,77 @@
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+
+from listings.management.commands.loaddemo import SEED_BANDS, SEED_LISTINGS
+from listings.models import Band, Listing
+
+pytestmark = pytest.mark.django_db
+
+
+def test_loaddemo_loads_the_seed_chapters_data():
+    call_command("loaddemo", verbosity=0)
+    assert Listing.objects.get(title="Cut Copy t-shirt").band.name == "Cut Copy"
+    assert Listing.objects.get(title="De La Soul tour poster").band.name == "De La Soul"
+    assert Listing.objects.get(title="Foo Fighters single poster").band.name == "Foo Fighters"
+    assert Band.objects.count() == len(SEED_BANDS)
+    assert Listing.objects.count() == len(SEED_LISTINGS)
+
+
+def test_loaddemo_twice_duplicates_nothing():
+    call_command("loaddemo", bands=20, listings=300, big_band=50)
+    counts = Band.objects.count(), Listing.objects.count()
+    call_command("loaddemo", bands=20, listings=300, big_band=50)
+    assert (
+        (Band.objects.count(), Listing.objects.count())
+        == counts
+        == (
+            len(SEED_BANDS) + 20,
+            len(SEED_LISTINGS) + 300,
+        )
+    )
+
+
+def test_loaddemo_builds_a_big_band(capsys):
+    call_command("loaddemo", bands=10, listings=200, big_band=120)
+    biggest = Band.objects.with_listing_count().order_by("-listing_count").first()
+    assert biggest.listing_count == 120
+    assert "listings: 200/200" in capsys.readouterr().out
+
+
+def test_loaddemo_tops_up_synthetic_data():
+    call_command("loaddemo", bands=5, listings=10)
+    call_command("loaddemo", bands=8, listings=25)
+    assert Band.objects.filter(name__startswith="Demo Band").count() == 8
+    assert Listing.objects.filter(title__startswith="Demo item").count() == 25
+
+
+@pytest.mark.parametrize(
+    "options", [{"bands": -1}, {"listings": 10}, {"bands": 2, "listings": 5, "big_band": 6}]
+)
+def test_loaddemo_rejects_bad_options(options):
+    with pytest.raises(CommandError):
+        call_command("loaddemo", **options)
+
+
+def test_demoadmin_creates_a_superuser_with_a_random_password(capsys):
+    call_command("demoadmin")
+    out = capsys.readouterr().out
+    password = out.split("password '")[1].split("'")[0]
+    user = get_user_model().objects.get(username="admin")
+    assert user.is_superuser
+    assert user.is_staff
+    assert user.check_password(password)
+    call_command("demoadmin")
+    assert "already exists" in capsys.readouterr().out
+    call_command("demoadmin", reset=True)
+    user.refresh_from_db()
+    assert not user.check_password(password)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_listings_migrations_reverse_and_reapply(band):
+    call_command("migrate", "listings", "zero", verbosity=0)
+    call_command("migrate", verbosity=0)
+    assert Band.objects.count() == 0
+    call_command("loaddemo", verbosity=0)
+    assert Listing.objects.filter(band__name="De La Soul").exists()

@@ -1,0 +1,143 @@
+import pytest
+from django.urls import reverse
+
+from listings.tests.factories import BandFactory, ListingFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_home_leads_to_bands_and_recent_listings(client, band, listing):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert band.get_absolute_url() in response.text
+    assert listing.get_absolute_url() in response.text
+    assert reverse("listings:band-list") in response.text
+    assert reverse("listings:listing-list") in response.text
+
+
+def test_band_list_shows_bands(client, band):
+    response = client.get("/bands/")
+    assert response.status_code == 200
+    assert "De La Soul" in response.text
+
+
+def test_band_page_shows_only_that_bands_listings(client, band, listing):
+    other = ListingFactory(
+        title="Foo Fighters single poster", band=BandFactory(name="Foo Fighters")
+    )
+    response = client.get(f"/bands/{band.pk}/")
+    assert response.status_code == 200
+    assert "De La Soul tour poster" in response.text
+    assert listing.get_absolute_url() in response.text
+    assert other.title not in response.text
+
+
+def test_band_page_lists_available_items_before_sold_ones(client, band):
+    ListingFactory(title="Sold vinyl", band=band, sold=True)
+    ListingFactory(title="Available hoodie", band=band)
+    text = client.get(band.get_absolute_url()).text
+    assert text.index("Available hoodie") < text.index("Sold vinyl")
+    assert "Sold out" in text
+
+
+def test_band_page_labels_an_inactive_band(client):
+    band = BandFactory(active=False)
+    assert "Inactive" in client.get(band.get_absolute_url()).text
+
+
+def test_listing_list_links_each_listing_to_its_band(client, band, listing):
+    response = client.get("/listings/")
+    assert response.status_code == 200
+    assert f'<a href="{band.get_absolute_url()}">De La Soul</a>' in response.text
+
+
+def test_listing_list_labels_orphans(client):
+    ListingFactory(title="Festival lanyard", band=None)
+    response = client.get("/listings/")
+    assert "Festival lanyard" in response.text
+    assert "No band" in response.text
+
+
+def test_listing_page_links_back_to_its_band(client, band, listing):
+    response = client.get(f"/listings/{listing.pk}/")
+    assert response.status_code == 200
+    assert "De La Soul tour poster" in response.text
+    assert band.get_absolute_url() in response.text
+
+
+def test_orphan_listing_page_says_no_band(client):
+    orphan = ListingFactory(band=None)
+    response = client.get(orphan.get_absolute_url())
+    assert response.status_code == 200
+    assert "No band" in response.text
+
+
+@pytest.mark.parametrize("path", ["/bands/999999/", "/listings/999999/", "/no-such-page/"])
+def test_unknown_pages_get_the_sites_own_404(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert "Page not found" in response.text
+    assert 'class="site-header"' in response.text
+
+
+@pytest.mark.parametrize("page", ["abc", "-1", "0", "99999", "1.5", ""])
+@pytest.mark.parametrize("path", ["/bands/", "/listings/"])
+def test_odd_page_values_get_a_real_page(client, make_catalogue, path, page):
+    make_catalogue(bands=30, per_band=1)
+    response = client.get(path, {"page": page})
+    assert response.status_code == 200
+    assert response.context["page_obj"].number in (1, 2)
+
+
+def test_odd_page_values_on_a_band_page(client, band):
+    ListingFactory.create_batch(30, band=band)
+    for page in ["abc", "-1", "99999"]:
+        assert client.get(band.get_absolute_url(), {"page": page}).status_code == 200
+
+
+def test_pagination_splits_and_links_pages(client, settings, band):
+    settings.MERCHEX_PAGE_SIZE = 5
+    ListingFactory.create_batch(12, band=band)
+    first = client.get(band.get_absolute_url())
+    assert len(first.context["page_obj"]) == 5
+    assert "Page 1 of 3" in first.text
+    assert 'href="?page=2"' in first.text
+    last = client.get(band.get_absolute_url(), {"page": 3})
+    assert len(last.context["page_obj"]) == 2
+    assert 'href="?page=2"' in last.text
+
+
+def test_user_text_is_escaped(client):
+    band = BandFactory(name="<script>alert('band')</script>", biography="<b>bold</b>")
+    listing = ListingFactory(band=band, title="<img src=x onerror=alert(1)>")
+    for url in ["/", "/bands/", band.get_absolute_url(), "/listings/", listing.get_absolute_url()]:
+        text = client.get(url).text
+        assert "<script>alert" not in text
+        assert "<img src=x" not in text
+        assert "<b>bold</b>" not in text
+    assert "&lt;script&gt;" in client.get(band.get_absolute_url()).text
+
+
+# Query budgets: each page runs the same few queries whatever the amount of data.
+PAGE_QUERIES = {
+    "/": 2,  # bands, recent listings
+    "/bands/": 2,  # count, page
+    "band": 3,  # band, count, page of its listings
+    "/listings/": 2,  # count, page (band joined in)
+    "listing": 1,  # listing with its band
+}
+
+
+@pytest.mark.parametrize(("bands", "per_band"), [(3, 2), (40, 30)])
+@pytest.mark.parametrize("page", list(PAGE_QUERIES))
+def test_page_query_count_does_not_grow_with_data(
+    client, make_catalogue, django_assert_num_queries, bands, per_band, page
+):
+    made = make_catalogue(bands=bands, per_band=per_band)
+    url = {
+        "band": made[0].get_absolute_url(),
+        "listing": made[0].listings.first().get_absolute_url(),
+    }
+    with django_assert_num_queries(PAGE_QUERIES[page]):
+        response = client.get(url.get(page, page))
+    assert response.status_code == 200
