@@ -6,7 +6,10 @@ PY := $(VENV)/bin/python
 DEV := DJANGO_DEBUG=true
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format migrations-check admin-password
+# Debian packages the tests use for real: the PostgreSQL server.
+TEST_PACKAGES := postgresql
+
+.PHONY: help run serve test test-sqlite test-postgres system-deps lint format migrations-check admin-password
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -23,6 +26,9 @@ run: $(VENV)/.installed  ## Set up (venv, deps, SQLite, demo data, admin) and se
 	$(DEV) $(PY) manage.py demoadmin
 	$(DEV) $(PY) manage.py runserver 127.0.0.1:8000
 
+serve: $(VENV)/.installed  ## Serve as in production: collectstatic, migrate, gunicorn (see README).
+	scripts/serve
+
 admin-password: $(VENV)/.installed  ## Print a new random password for the 'admin' user.
 	$(DEV) $(PY) manage.py demoadmin --reset
 
@@ -37,5 +43,13 @@ format: $(VENV)/.installed  ## Apply ruff's fixes and formatting.
 migrations-check: $(VENV)/.installed  ## Fail if a model change has no migration.
 	$(DEV) $(PY) manage.py makemigrations --check --dry-run
 
-test: lint migrations-check  ## Set up and run every check and test.
+system-deps:
+	scripts/system-deps $(TEST_PACKAGES)
+
+test: lint migrations-check test-sqlite test-postgres  ## Set up and run every check and test.
+
+test-sqlite: $(VENV)/.installed system-deps  ## The test suite on SQLite.
 	$(PY) -m pytest
+
+test-postgres: $(VENV)/.installed system-deps  ## The test suite on a throwaway PostgreSQL.
+	scripts/postgres $(PY) -m pytest

@@ -1,3 +1,8 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from listings.tests.factories import BandFactory, ListingFactory
@@ -25,3 +30,44 @@ def make_catalogue(db):
         return made
 
     return make
+
+
+BASE_DIR = Path(__file__).resolve().parent
+PRODUCTION_ENV = {
+    "DJANGO_SECRET_KEY": "prod-like-secret-key-" + "k3y" * 20,
+    "DJANGO_ALLOWED_HOSTS": "shop.example,testserver",
+}
+
+
+@pytest.fixture
+def manage(tmp_path):
+    """Run `manage.py ARGS` in a fresh process with a production-like environment.
+
+    Only PATH and HOME come from the caller, so the pytest settings (DEBUG, HTTPS off...) do not
+    leak in; `env` adds to or removes from (value None) the production environment.
+    """
+
+    def run(*args, env=None, check=False, timeout=120):
+        environment = {
+            "PATH": os.environ["PATH"],
+            "HOME": os.environ.get("HOME", str(tmp_path)),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+            "DJANGO_STATIC_ROOT": str(tmp_path / "static"),
+            **PRODUCTION_ENV,
+        }
+        for key, value in (env or {}).items():
+            if value is None:
+                environment.pop(key, None)
+            else:
+                environment[key] = value
+        return subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=BASE_DIR,
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=check,
+            timeout=timeout,
+        )
+
+    return run

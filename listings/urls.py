@@ -10,4 +10,5 @@ urlpatterns = [
     path("bands/<int:band_id>/", views.band_detail, name="band-detail"),
     path("listings/", views.listing_list, name="listing-list"),
     path("listings/<int:listing_id>/", views.listing_detail, name="listing-detail"),
+    path("healthz", views.healthz, name="healthz"),
 ]

@@ -1,10 +1,17 @@
+import logging
+
 from django.conf import settings
 from django.core.paginator import Paginator
+from django.db import DatabaseError, connection
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.views.decorators.cache import never_cache
 
 from listings.models import Band, Listing
 
 HOME_ITEMS = 8
+
+logger = logging.getLogger(__name__)
 
 
 def paginate(request, queryset):
@@ -40,3 +47,15 @@ def listing_list(request):
 def listing_detail(request, listing_id):
     listing = get_object_or_404(Listing.objects.select_related("band"), pk=listing_id)
     return render(request, "listings/listing_detail.html", {"listing": listing})
+
+
+@never_cache
+def healthz(request):
+    """For load balancers and uptime checks: 200 when the database answers, 503 when not."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError as exc:
+        logger.error("healthz: database unavailable: %s", exc.__class__.__name__)
+        return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
+    return HttpResponse("ok\n", content_type="text/plain")

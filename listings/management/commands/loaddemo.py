@@ -160,7 +160,8 @@ class Command(BaseCommand):
             help="Of the synthetic listings, N belong to the first synthetic band.",
         )
 
-    def handle(self, *args, bands, listings, big_band, **options):
+    def handle(self, *args, bands, listings, big_band, verbosity, **options):
+        self.verbosity = verbosity
         if min(bands, listings, big_band) < 0:
             raise CommandError("--bands, --listings and --big-band cannot be negative.")
         if listings and not bands:
@@ -169,12 +170,16 @@ class Command(BaseCommand):
             raise CommandError("--big-band cannot be more than --listings.")
         with transaction.atomic():
             created_bands, created_listings = self.load_seed()
-        self.stdout.write(
+        self.say(
             f"Seed data: {created_bands} bands and {created_listings} listings added "
             f"({len(SEED_BANDS)} bands, {len(SEED_LISTINGS)} listings in the seed)."
         )
         if bands:
             self.load_synthetic(bands, listings, big_band)
+
+    def say(self, message):
+        if self.verbosity:
+            self.stdout.write(message)
 
     def load_seed(self):
         created_bands = 0
@@ -217,7 +222,7 @@ class Command(BaseCommand):
         ]
         for start in range(0, len(new_bands), BATCH_SIZE):
             Band.objects.bulk_create(new_bands[start : start + BATCH_SIZE])
-            self.stdout.write(
+            self.say(
                 f"  bands: {len(existing) + min(start + BATCH_SIZE, len(new_bands))}/{n_bands}"
             )
         band_ids = list(
@@ -225,7 +230,7 @@ class Command(BaseCommand):
         )
         have = Listing.objects.filter(title__startswith=SYNTHETIC_LISTING_PREFIX).count()
         missing = n_listings - have
-        self.stdout.write(
+        self.say(
             f"Synthetic data: {len(new_bands)} bands added; {max(missing, 0)} listings to add."
         )
         types = Listing.Type.values
@@ -245,4 +250,4 @@ class Command(BaseCommand):
                     )
                 )
             Listing.objects.bulk_create(batch)
-            self.stdout.write(f"  listings: {start + len(batch)}/{n_listings}")
+            self.say(f"  listings: {start + len(batch)}/{n_listings}")

@@ -1,0 +1,256 @@
+"""Production behaviour: settings from the environment, headers, error pages, health, static."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from io import StringIO
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+from listings.models import Band, Listing
+
+SHOW_SETTINGS = (
+    "import json; from django.conf import settings as s; print(json.dumps({k: getattr(s, k) "
+    "for k in ['DEBUG', 'SECURE_SSL_REDIRECT', 'SESSION_COOKIE_SECURE', 'CSRF_COOKIE_SECURE', "
+    "'SECURE_HSTS_SECONDS', 'ALLOWED_HOSTS', 'CSRF_TRUSTED_ORIGINS']} "
+    "| {'PROXY': getattr(s, 'SECURE_PROXY_SSL_HEADER', None)}))"
+)
+
+
+def test_missing_secret_key_stops_startup_with_one_clear_line(manage):
+    result = manage("check", env={"DJANGO_SECRET_KEY": None})
+    assert result.returncode != 0
+    assert result.stderr.strip().count("\n") == 0
+    assert "DJANGO_SECRET_KEY is not set" in result.stderr
+
+
+def test_debug_mode_runs_without_a_secret_key(manage):
+    result = manage("check", env={"DJANGO_SECRET_KEY": None, "DJANGO_DEBUG": "true"})
+    assert result.returncode == 0, result.stderr
+
+
+def test_check_deploy_prints_no_warnings(manage):
+    result = manage("check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_production_defaults_are_secure(manage):
+    result = manage("shell", "--no-imports", "-c", SHOW_SETTINGS, check=True)
+    values = json.loads(result.stdout)
+    assert values["DEBUG"] is False
+    assert values["SECURE_SSL_REDIRECT"] is True
+    assert values["SESSION_COOKIE_SECURE"] is True
+    assert values["CSRF_COOKIE_SECURE"] is True
+    assert values["SECURE_HSTS_SECONDS"] >= 31536000
+    assert values["ALLOWED_HOSTS"] == ["shop.example", "testserver"]
+    assert values["PROXY"] is None
+
+
+def test_tls_proxy_and_origins_come_from_the_environment(manage):
+    env = {
+        "DJANGO_SECURE_PROXY_SSL_HEADER": "true",
+        "DJANGO_CSRF_TRUSTED_ORIGINS": "https://shop.example",
+        "DJANGO_HTTPS": "false",
+    }
+    values = json.loads(
+        manage("shell", "--no-imports", "-c", SHOW_SETTINGS, env=env, check=True).stdout
+    )
+    assert values["PROXY"] == ["HTTP_X_FORWARDED_PROTO", "https"]
+    assert values["CSRF_TRUSTED_ORIGINS"] == ["https://shop.example"]
+    assert values["SECURE_SSL_REDIRECT"] is False
+
+
+@pytest.mark.parametrize("path", ["/", "/admin/login/", "/no-such-page/"])
+@pytest.mark.django_db
+def test_security_headers_on_every_response(client, path):
+    response = client.get(path)
+    csp = response["Content-Security-Policy"]
+    script_src = next(d for d in csp.split(";") if d.strip().startswith("script-src"))
+    assert "'self'" in script_src
+    assert "unsafe-inline" not in script_src
+    assert "frame-ancestors 'none'" in csp
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert response["X-Frame-Options"] == "DENY"
+
+
+@pytest.mark.django_db
+def test_https_redirect_and_hsts_when_enabled(client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_HSTS_SECONDS = 31536000
+    response = client.get("/bands/")
+    assert response.status_code == 301
+    assert response["Location"] == "https://testserver/bands/"
+    assert "max-age=31536000" in client.get("/bands/", secure=True)["Strict-Transport-Security"]
+    assert client.get("/healthz").status_code == 200  # probes stay on plain HTTP
+
+
+@pytest.mark.urls("listings.tests.urls_boom")
+@pytest.mark.django_db
+def test_server_error_gets_the_sites_500_page_and_a_log_line(client, caplog):
+    client.raise_request_exception = False
+    response = client.get("/boom/")
+    assert response.status_code == 500
+    assert "Something went wrong" in response.text
+    assert "boom" not in response.text  # no stack trace for visitors
+    assert "Internal Server Error: /boom/" in caplog.text
+
+
+@pytest.mark.django_db
+def test_healthz_answers_ok_when_the_database_answers(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.content == b"ok\n"
+    assert "no-cache" in response["Cache-Control"]
+
+
+@pytest.mark.parametrize(
+    "database_url",
+    ["sqlite:////nonexistent-dir/merchex.sqlite3", "postgres://merchex@127.0.0.1:1/merchex"],
+)
+def test_healthz_answers_503_when_the_database_does_not(manage, database_url):
+    probe = (
+        "from django.test import Client; r = Client().get('/healthz'); "
+        "print(r.status_code, r.content.decode().strip())"
+    )
+    result = manage(
+        "shell", "--no-imports", "-c", probe, env={"DATABASE_URL": database_url}, check=True
+    )
+    assert result.stdout.strip().endswith("503 database unavailable")
+    assert "Traceback" not in result.stdout
+    assert "merchex@" not in result.stdout.splitlines()[-1]
+
+
+def test_sqlite_is_tuned_for_a_small_deployment(manage):
+    probe = (
+        "from django.db import connection as c; cur = c.cursor(); "
+        "print(cur.execute('PRAGMA journal_mode').fetchone()[0], "
+        "cur.execute('PRAGMA busy_timeout').fetchone()[0], "
+        "cur.execute('PRAGMA synchronous').fetchone()[0], c.transaction_mode)"
+    )
+    result = manage("shell", "--no-imports", "-c", probe, check=True)
+    assert result.stdout.split() == ["wal", "5000", "1", "IMMEDIATE"]
+
+
+CONCURRENT_WRITES = """
+import threading
+from django.db import transaction
+from listings.models import Band
+errors = []
+def work(n):
+    try:
+        for i in range(25):
+            with transaction.atomic():
+                band = Band.objects.create(name=f"Band {n}-{i}", genre="RO", year_formed=2000)
+                band.active = False
+                band.save()
+    except Exception as exc:
+        errors.append(repr(exc))
+threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+print(Band.objects.filter(active=False).count(), errors)
+"""
+
+
+def test_concurrent_sqlite_writers_queue_instead_of_failing(manage):
+    manage("migrate", "--noinput", check=True)
+    result = manage("shell", "--no-imports", "-c", CONCURRENT_WRITES, check=True)
+    assert result.stdout.strip() == "100 []"
+
+
+def test_static_files_resolve_after_collectstatic(manage, tmp_path):
+    manage("collectstatic", "--noinput", check=True)
+    manifest = json.loads((tmp_path / "static" / "staticfiles.json").read_text())
+    hashed_css = manifest["paths"]["css/site.css"]
+    assert (tmp_path / "static" / (hashed_css + ".gz")).is_file()
+    probe = (
+        "from django.test import Client; c = Client(); "
+        "page = c.get('/healthz', secure=True); "
+        f"css = c.get('/static/{hashed_css}', secure=True); "
+        "print(page.status_code, css.status_code, css['Cache-Control'])"
+    )
+    result = manage("shell", "--no-imports", "-c", probe, check=True)
+    status, css_status, cache_control = result.stdout.strip().split(" ", 2)
+    assert (status, css_status) == ("200", "200")
+    assert "max-age=315360000" in cache_control
+    assert "immutable" in cache_control
+
+
+@pytest.mark.django_db
+def test_a_dump_of_the_demo_data_loads_back_with_nothing_lost(tmp_path):
+    call_command("loaddemo", bands=5, listings=40, verbosity=0)
+
+    def snapshot():
+        return (
+            list(Band.objects.order_by("pk").values()),
+            list(Listing.objects.order_by("pk").values()),
+        )
+
+    before = snapshot()
+    # XML keeps timestamps to the microsecond; Django's JSON serializer cuts them to milliseconds.
+    dump = tmp_path / "merchex.xml"
+    call_command("dumpdata", "listings", format="xml", output=str(dump), stdout=StringIO())
+    Listing.objects.all().delete()
+    Band.objects.all().delete()
+    assert snapshot() == ([], [])
+    call_command("loaddata", str(dump), stdout=StringIO())
+    assert snapshot() == before
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_production_serve_command_serves_pages_and_static_files(tmp_path):
+    port = free_port()
+    server = subprocess.Popen(
+        ["scripts/serve"],
+        cwd=settings.BASE_DIR,
+        env={
+            "PATH": os.environ["PATH"],
+            "PYTHON": sys.executable,
+            "PORT": str(port),
+            "WEB_CONCURRENCY": "2",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+            "DJANGO_STATIC_ROOT": str(tmp_path / "static"),
+            "DJANGO_HTTPS": "false",
+            "DJANGO_SECRET_KEY": "serve-test-" + "s3cr3t" * 10,
+        },
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(300):
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
+                    assert response.status == 200
+                    break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("gunicorn did not answer /healthz")
+        with urllib.request.urlopen(f"{base}/bands/", timeout=5) as response:
+            page = response.read().decode()
+        css = page.split('rel="stylesheet" href="')[1].split('"')[0]
+        assert css.startswith("/static/css/site.")
+        assert css != "/static/css/site.css"
+        with urllib.request.urlopen(base + css, timeout=5) as response:
+            assert response.status == 200
+            assert "immutable" in response.headers["Cache-Control"]
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=30)[0]
+    assert '"GET /bands/ HTTP/1.1" 200' in output
