@@ -1,8 +1,12 @@
+import unicodedata
+from decimal import Decimal
+
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import slugify
 
 FIRST_YEAR = 1900
 
@@ -16,9 +20,37 @@ def year_validators():
     return [MinValueValidator(FIRST_YEAR), MaxValueValidator(current_year)]
 
 
+def fold(text):
+    """Lower-case `text` and strip its accents: "Björk" and "BJORK" both fold to "bjork"."""
+    if text is None:
+        return None
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+class Unaccent(models.Func):
+    """Accent-folded text in SQL: PostgreSQL's unaccent extension; on SQLite the `fold` above,
+    registered on each connection (listings.apps)."""
+
+    function = "MERCHEX_FOLD"
+    output_field = models.TextField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, template="UNACCENT(LOWER(%(expressions)s))")
+
+
+def readable_slug(text, fallback):
+    """The URL slug for `text`; names with no Latin letters still get a working one."""
+    return slugify(text)[:60].strip("-") or fallback
+
+
 class BandQuerySet(models.QuerySet):
     def active(self):
         return self.filter(active=True)
+
+    def matching(self, query):
+        """Bands whose name contains `query`, ignoring case and accents."""
+        return self.alias(folded_name=Unaccent("name")).filter(folded_name__contains=fold(query))
 
     def with_listing_count(self):
         """Annotate `listing_count` with a correlated subquery: no GROUP BY over the whole table,
@@ -83,7 +115,11 @@ class Band(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("listings:band-detail", args=[self.pk])
+        return reverse("listings:band-detail", args=[self.pk, self.slug])
+
+    @property
+    def slug(self):
+        return readable_slug(self.name, "band")
 
 
 class ListingQuerySet(models.QuerySet):
@@ -92,6 +128,13 @@ class ListingQuerySet(models.QuerySet):
 
     def orphans(self):
         return self.filter(band__isnull=True)
+
+    def matching(self, query):
+        """Listings whose title or band name contains `query`, ignoring case and accents."""
+        folded = fold(query)
+        return self.alias(
+            folded_title=Unaccent("title"), folded_band=Unaccent("band__name")
+        ).filter(models.Q(folded_title__contains=folded) | models.Q(folded_band__contains=folded))
 
     def with_band(self):
         """Listings with the band's name and id joined in: one query for a whole page."""
@@ -106,7 +149,7 @@ class Listing(models.Model):
         MISC = "Misc", "Miscellaneous"
 
     # The columns a listing card needs; list pages load only these.
-    CARD_FIELDS = ("title", "sold", "year", "type", "band", "created_at")
+    CARD_FIELDS = ("title", "sold", "year", "type", "price", "band", "created_at")
 
     title = models.CharField(max_length=100)
     description = models.TextField(blank=True)
@@ -118,6 +161,14 @@ class Listing(models.Model):
         help_text=f"The item's year, if known: {FIRST_YEAR} up to the current year.",
     )
     type = models.CharField(max_length=8, choices=Type.choices)
+    price = models.DecimalField(
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text='In the shop\'s currency. Leave empty to show "price on request".',
+    )
     band = models.ForeignKey(
         Band,
         null=True,
@@ -141,9 +192,18 @@ class Listing(models.Model):
                 fields=["band", "sold", "-created_at", "-id"], name="listings_listing_band_feed_idx"
             ),
         ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(price__gte=0), name="listings_listing_price_non_negative"
+            ),
+        ]
 
     def __str__(self):
         return self.title
 
     def get_absolute_url(self):
-        return reverse("listings:listing-detail", args=[self.pk])
+        return reverse("listings:listing-detail", args=[self.pk, self.slug])
+
+    @property
+    def slug(self):
+        return readable_slug(self.title, "item")

@@ -4,12 +4,17 @@ from django.conf import settings
 from django.core.paginator import Paginator
 from django.db import DatabaseError, connection
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
 
+from listings.forms import ContactForm, ListingFilterForm, ShopFilterForm
 from listings.models import Band, Listing
 
 HOME_ITEMS = 8
+SEARCH_BANDS = 24
+MAX_QUERY_LENGTH = 100
 
 logger = logging.getLogger(__name__)
 
@@ -17,6 +22,62 @@ logger = logging.getLogger(__name__)
 def paginate(request, queryset):
     """One page of `queryset`; odd ?page= values (abc, -1, 99999) fall back to a real page."""
     return Paginator(queryset, settings.MERCHEX_PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def canonical_redirect(request, obj, slug):
+    """A 301 to obj's canonical URL, keeping the query string, when `slug` is not current."""
+    if slug == obj.slug:
+        return None
+    url = obj.get_absolute_url()
+    if request.GET:
+        url = f"{url}?{request.GET.urlencode()}"
+    return redirect(url, permanent=True)
+
+
+def crumbs(*trail):
+    return [("Home", reverse("listings:home")), *trail]
+
+
+def band_structured_data(band, url):
+    """schema.org MusicGroup for search engines (JSON-LD)."""
+    data = {
+        "@context": "https://schema.org",
+        "@type": "MusicGroup",
+        "name": band.name,
+        "url": url,
+        "genre": band.get_genre_display(),
+        "foundingDate": str(band.year_formed),
+    }
+    if band.biography:
+        data["description"] = band.biography[:500]
+    if band.official_homepage:
+        data["sameAs"] = [band.official_homepage]
+    return data
+
+
+def listing_structured_data(listing, url):
+    """schema.org Product with its Offer and availability (JSON-LD)."""
+    offer = {
+        "@type": "Offer",
+        "url": url,
+        "priceCurrency": settings.MERCHEX_CURRENCY,
+        "availability": f"https://schema.org/{'SoldOut' if listing.sold else 'InStock'}",
+    }
+    if listing.price is not None:
+        offer["price"] = f"{listing.price:.2f}"
+    data = {
+        "@context": "https://schema.org",
+        "@type": "Product",
+        "name": listing.title,
+        "url": url,
+        "category": listing.get_type_display(),
+        "offers": offer,
+    }
+    if listing.description:
+        data["description"] = listing.description[:500]
+    if listing.band:
+        data["brand"] = {"@type": "Brand", "name": listing.band.name}
+    return data
 
 
 def home(request):
@@ -29,24 +90,99 @@ def home(request):
 
 def band_list(request):
     bands = Band.objects.only("name", "genre", "year_formed", "active")
-    return render(request, "listings/band_list.html", {"page_obj": paginate(request, bands)})
+    context = {"page_obj": paginate(request, bands), "breadcrumbs": crumbs(("Bands", None))}
+    return render(request, "listings/band_list.html", context)
 
 
-def band_detail(request, band_id):
+def band_detail(request, band_id, slug=None):
     band = get_object_or_404(Band, pk=band_id)
-    listings = band.listings.only(*Listing.CARD_FIELDS)
-    context = {"band": band, "page_obj": paginate(request, listings)}
+    if response := canonical_redirect(request, band, slug):
+        return response
+    form = ListingFilterForm(request.GET)
+    listings = form.filter(band.listings.only(*Listing.CARD_FIELDS))
+    url = request.build_absolute_uri(band.get_absolute_url())
+    context = {
+        "band": band,
+        "form": form,
+        "page_obj": paginate(request, listings),
+        "canonical_url": url,
+        "band_ld": band_structured_data(band, url),
+        "breadcrumbs": crumbs(("Bands", reverse("listings:band-list")), (band.name, None)),
+    }
     return render(request, "listings/band_detail.html", context)
 
 
 def listing_list(request):
-    listings = Listing.objects.with_band()
-    return render(request, "listings/listing_list.html", {"page_obj": paginate(request, listings)})
+    form = ShopFilterForm(request.GET)
+    listings = form.filter(Listing.objects.with_band())
+    context = {
+        "form": form,
+        "page_obj": paginate(request, listings),
+        "breadcrumbs": crumbs(("Merch", None)),
+    }
+    return render(request, "listings/listing_list.html", context)
 
 
-def listing_detail(request, listing_id):
+def listing_detail(request, listing_id, slug=None):
     listing = get_object_or_404(Listing.objects.select_related("band"), pk=listing_id)
-    return render(request, "listings/listing_detail.html", {"listing": listing})
+    if response := canonical_redirect(request, listing, slug):
+        return response
+    trail = [("Merch", reverse("listings:listing-list"))]
+    if listing.band:
+        band = listing.band
+        trail = [("Bands", reverse("listings:band-list")), (band.name, band.get_absolute_url())]
+    url = request.build_absolute_uri(listing.get_absolute_url())
+    context = {
+        "listing": listing,
+        "canonical_url": url,
+        "listing_ld": listing_structured_data(listing, url),
+        "breadcrumbs": crumbs(*trail, (listing.title, None)),
+    }
+    return render(request, "listings/listing_detail.html", context)
+
+
+def search(request):
+    query = " ".join(request.GET.get("q", "").split())[:MAX_QUERY_LENGTH]
+    context = {"query": query, "breadcrumbs": crumbs(("Search", None))}
+    if query:
+        bands = Band.objects.matching(query).only("name", "genre", "active")
+        context["bands"] = bands[: SEARCH_BANDS + 1]  # one more tells there are more
+        context["page_obj"] = paginate(request, Listing.objects.matching(query).with_band())
+    return render(request, "listings/search.html", context)
+
+
+def contact(request):
+    if request.method == "POST":
+        form = ContactForm(request.POST)
+        if form.is_valid():
+            if form.is_spam():
+                logger.info("contact: honeypot filled, message dropped")
+            else:
+                form.send(request)
+            return redirect("listings:contact-thanks")
+        about = form.cleaned_data.get("listing")
+    else:
+        listing_id = request.GET.get("listing", "")
+        about = Listing.objects.filter(pk=listing_id).first() if listing_id.isdigit() else None
+        form = ContactForm(initial={"listing": about})
+    context = {"form": form, "about": about, "breadcrumbs": crumbs(("Contact", None))}
+    return render(request, "listings/contact.html", context)
+
+
+def contact_thanks(request):
+    context = {"breadcrumbs": crumbs(("Contact", reverse("listings:contact")), ("Thank you", None))}
+    return render(request, "listings/contact_thanks.html", context)
+
+
+@require_GET
+def robots_txt(request):
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /search/",
+        f"Sitemap: {request.build_absolute_uri(reverse('sitemap-index'))}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
 
 
 @never_cache

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.sitemaps",
     "csp",
     "listings",
 ]
@@ -177,5 +178,13 @@ LOGGING = {
     },
 }
 
-# How many items a fan page shows at once.
-MERCHEX_PAGE_SIZE = 24
+# Email: the console by default (development), any SMTP server through EMAIL_URL, e.g.
+# smtp+tls://user:password@smtp.example.com:587
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="merchex <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# The shop.
+MERCHEX_PAGE_SIZE = 24  # items on one fan page
+MERCHEX_CURRENCY = env.str("MERCHEX_CURRENCY", default="EUR")  # ISO 4217 code for prices
+MERCHEX_CONTACT_EMAIL = env.str("MERCHEX_CONTACT_EMAIL", default="shop@localhost")

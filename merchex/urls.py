@@ -1,10 +1,25 @@
 from django.contrib import admin
+from django.contrib.sitemaps import views as sitemaps_views
 from django.urls import include, path
+
+from listings.sitemaps import SITEMAPS
 
 admin.site.site_header = "merchex administration"
 admin.site.site_title = "merchex admin"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path(
+        "sitemap.xml",
+        sitemaps_views.index,
+        {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap-section"},
+        name="sitemap-index",
+    ),
+    path(
+        "sitemap-<section>.xml",
+        sitemaps_views.sitemap,
+        {"sitemaps": SITEMAPS},
+        name="sitemap-section",
+    ),
     path("", include("listings.urls")),
 ]

@@ -1,7 +1,9 @@
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError
 from django.utils import timezone
 
 from listings.models import Band, Listing
@@ -95,6 +97,46 @@ def test_active_bands_queryset():
     assert list(Band.objects.active()) == [active]
 
 
-def test_absolute_urls(band, listing):
-    assert band.get_absolute_url() == f"/bands/{band.pk}/"
-    assert listing.get_absolute_url() == f"/listings/{listing.pk}/"
+def test_absolute_urls_are_readable(band, listing):
+    assert band.get_absolute_url() == f"/bands/{band.pk}-de-la-soul/"
+    assert listing.get_absolute_url() == f"/listings/{listing.pk}-de-la-soul-tour-poster/"
+
+
+@pytest.mark.parametrize(
+    ("name", "slug"),
+    [
+        ("Björk", "bjork"),
+        ("AC/DC", "acdc"),
+        ("東京事変", "band"),
+        ("!!!", "band"),
+        ("Sigur Rós", "sigur-ros"),
+    ],
+)
+def test_band_slug_always_works(name, slug):
+    assert BandFactory.build(name=name).slug == slug
+
+
+def test_price_cannot_be_negative():
+    with pytest.raises(ValidationError) as excinfo:
+        ListingFactory.build(price=Decimal("-0.01"), band=None).full_clean()
+    assert "price" in excinfo.value.message_dict
+
+
+def test_database_refuses_a_negative_price():
+    listing = ListingFactory(band=None)
+    with pytest.raises(IntegrityError):
+        Listing.objects.filter(pk=listing.pk).update(price=Decimal("-1"))
+
+
+@pytest.mark.parametrize("query", ["bjork", "BJÖRK", "jör", "Bjork"])
+def test_band_matching_ignores_case_and_accents(query):
+    bjork = BandFactory(name="Björk")
+    BandFactory(name="Cut Copy")
+    assert list(Band.objects.matching(query)) == [bjork]
+
+
+def test_listing_matching_searches_titles_and_band_names():
+    by_title = ListingFactory(title="Björk poster", band=None)
+    by_band = ListingFactory(title="Homogenic vinyl", band=BandFactory(name="Björk"))
+    ListingFactory(title="Other", band=BandFactory(name="Cut Copy"))
+    assert set(Listing.objects.matching("bjork")) == {by_title, by_band}

@@ -25,7 +25,7 @@ def test_band_page_shows_only_that_bands_listings(client, band, listing):
     other = ListingFactory(
         title="Foo Fighters single poster", band=BandFactory(name="Foo Fighters")
     )
-    response = client.get(f"/bands/{band.pk}/")
+    response = client.get(band.get_absolute_url())
     assert response.status_code == 200
     assert "De La Soul tour poster" in response.text
     assert listing.get_absolute_url() in response.text
@@ -59,7 +59,7 @@ def test_listing_list_labels_orphans(client):
 
 
 def test_listing_page_links_back_to_its_band(client, band, listing):
-    response = client.get(f"/listings/{listing.pk}/")
+    response = client.get(listing.get_absolute_url())
     assert response.status_code == 200
     assert "De La Soul tour poster" in response.text
     assert band.get_absolute_url() in response.text

@@ -1,0 +1,85 @@
+from django import forms
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db.models import F
+
+from listings.models import Band, Listing
+
+
+class ListingFilterForm(forms.Form):
+    """What a fan can narrow a band's merch down to. Invalid values are dropped, not fatal."""
+
+    type = forms.ChoiceField(choices=[("", "All types"), *Listing.Type.choices], required=False)
+    available = forms.BooleanField(required=False, label="Available only")
+
+    def filter(self, listings):
+        self.is_valid()  # invalid fields are left out of cleaned_data and reported in the page
+        data = self.cleaned_data
+        if data.get("type"):
+            listings = listings.filter(type=data["type"])
+        if data.get("available"):
+            listings = listings.available()
+        return listings
+
+
+class ShopFilterForm(ListingFilterForm):
+    """The whole shop: also by the band's genre, and sorted."""
+
+    SORTS = {
+        "newest": ("Newest", ["sold", "-created_at", "-id"]),
+        "title": ("Title, A to Z", ["sold", "title", "id"]),
+        "year": ("Year, newest first", ["sold", F("year").desc(nulls_last=True), "-id"]),
+        "price": ("Price, low to high", ["sold", F("price").asc(nulls_last=True), "id"]),
+        "price-desc": ("Price, high to low", ["sold", F("price").desc(nulls_last=True), "-id"]),
+    }
+
+    genre = forms.ChoiceField(
+        choices=[("", "All genres"), *Band.Genre.choices], required=False, label="Band genre"
+    )
+    sort = forms.ChoiceField(
+        choices=[(key, label) for key, (label, _) in SORTS.items()], required=False, label="Sort by"
+    )
+    field_order = ["type", "genre", "available", "sort"]
+
+    def filter(self, listings):
+        listings = super().filter(listings)
+        if self.cleaned_data.get("genre"):
+            listings = listings.filter(band__genre=self.cleaned_data["genre"])
+        return listings.order_by(*self.SORTS[self.cleaned_data.get("sort") or "newest"][1])
+
+
+class ContactForm(forms.Form):
+    name = forms.CharField(max_length=100, widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    email = forms.EmailField(
+        label="Your email", widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+    message = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 6}))
+    listing = forms.ModelChoiceField(
+        queryset=Listing.objects.only("title"), required=False, widget=forms.HiddenInput
+    )
+    # A honeypot: hidden from people by the stylesheet, filled in by simple bots.
+    website = forms.CharField(
+        required=False,
+        label="Leave this field empty",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+
+    def is_spam(self):
+        return bool(self.cleaned_data.get("website"))
+
+    def send(self, request):
+        """Email the shop; the visitor goes in Reply-To, never in the forged From."""
+        data = self.cleaned_data
+        name = " ".join(data["name"].split())  # no line breaks in the Subject header
+        lines = [f"From: {name} <{data['email']}>"]
+        if data["listing"]:
+            url = request.build_absolute_uri(data["listing"].get_absolute_url())
+            lines.append(f"About: {data['listing'].title} ({url})")
+        lines += ["", data["message"]]
+        EmailMessage(
+            subject=f"[merchex] Message from {name}",
+            body="\n".join(lines),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[settings.MERCHEX_CONTACT_EMAIL],
+            reply_to=[data["email"]],
+        ).send()
