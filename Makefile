@@ -6,10 +6,11 @@ PY := $(VENV)/bin/python
 DEV := DJANGO_DEBUG=true
 
 .DEFAULT_GOAL := help
-# Debian packages the tests use for real: the PostgreSQL server.
-TEST_PACKAGES := postgresql
+# Debian packages the tests use for real: the PostgreSQL server, Chromium for the browser
+# tests, and Java for the Nu HTML Checker.
+TEST_PACKAGES := postgresql chromium openjdk-17-jre-headless
 
-.PHONY: help run serve test test-sqlite test-postgres system-deps lint format migrations-check admin-password
+.PHONY: help run serve screenshots test test-sqlite test-postgres system-deps lint format migrations-check admin-password
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -29,6 +30,10 @@ run: $(VENV)/.installed  ## Set up (venv, deps, SQLite, demo data, admin) and se
 serve: $(VENV)/.installed  ## Serve as in production: collectstatic, migrate, gunicorn (see README).
 	scripts/serve
 
+screenshots: $(VENV)/.installed  ## Refresh the README's screenshots (docs/screenshots/).
+	scripts/system-deps chromium
+	$(PY) scripts/screenshots.py
+
 admin-password: $(VENV)/.installed  ## Print a new random password for the 'admin' user.
 	$(DEV) $(PY) manage.py demoadmin --reset
 
@@ -46,10 +51,14 @@ migrations-check: $(VENV)/.installed  ## Fail if a model change has no migration
 system-deps:
 	scripts/system-deps $(TEST_PACKAGES)
 
+node_modules/.installed: package.json package-lock.json  ## axe-core and vnu-jar, as locked.
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
 test: lint migrations-check test-sqlite test-postgres  ## Set up and run every check and test.
 
-test-sqlite: $(VENV)/.installed system-deps  ## The test suite on SQLite.
+test-sqlite: $(VENV)/.installed system-deps node_modules/.installed  ## The test suite on SQLite.
 	$(PY) -m pytest
 
-test-postgres: $(VENV)/.installed system-deps  ## The test suite on a throwaway PostgreSQL.
+test-postgres: $(VENV)/.installed system-deps node_modules/.installed  ## The suite on a throwaway PostgreSQL.
 	scripts/postgres $(PY) -m pytest

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from listings.tests.chromium import CHROMIUM, CHROMIUM_ARGS
 from listings.tests.factories import BandFactory, ListingFactory
 
 
@@ -71,3 +72,9 @@ def manage(tmp_path):
         )
 
     return run
+
+
+# Browser tests (pytest-playwright): Debian's Chromium, not a downloaded browser build.
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}

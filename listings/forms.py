@@ -12,6 +12,9 @@ class ListingFilterForm(forms.Form):
     type = forms.ChoiceField(choices=[("", "All types"), *Listing.Type.choices], required=False)
     available = forms.BooleanField(required=False, label="Available only")
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, label_suffix="", **kwargs)
+
     def filter(self, listings):
         self.is_valid()  # invalid fields are left out of cleaned_data and reported in the page
         data = self.cleaned_data

@@ -125,6 +125,8 @@ PAGE_QUERIES = {
     "band": 3,  # band, count, page of its listings
     "/listings/": 2,  # count, page (band joined in)
     "listing": 1,  # listing with its band
+    "/search/?q=band": 3,  # bands, count, page of listings (band joined in)
+    "/listings/?type=Clothing&genre=AR&sort=price": 2,  # filtered: count, page
 }
 
 

@@ -5,6 +5,7 @@ bulk data is topped up to the numbers asked for.
 """
 
 import itertools
+from decimal import Decimal
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -137,6 +138,24 @@ SEED_LISTINGS = [
     ("Festival lanyard", None, Type.MISC, 2023, False, "Merch not tied to one band."),
 ]
 
+# Prices in the shop's currency; items not listed here show "price on request".
+SEED_PRICES = {
+    "Cut Copy t-shirt": "25.00",
+    "De La Soul tour poster": "15.00",
+    "Foo Fighters single poster": "12.50",
+    "3 Feet High and Rising (vinyl)": "89.00",
+    "De La Soul hoodie": "55.00",
+    "Foo Fighters tour t-shirt": "28.00",
+    "The Colour and the Shape (vinyl)": "32.00",
+    "Foo Fighters gig ticket": "75.00",
+    "Bright Like Neon Love (vinyl)": "30.00",
+    "Cut Copy tote bag": "14.00",
+    "Homogenic (vinyl)": "29.99",
+    "Björk Biophilia poster": "40.00",
+    "The Clash badge set": "9.50",
+    "Festival lanyard": "5.00",
+}
+
 SYNTHETIC_BAND_PREFIX = "Demo Band "
 SYNTHETIC_LISTING_PREFIX = "Demo item "
 BATCH_SIZE = 5000
@@ -202,7 +221,13 @@ class Command(BaseCommand):
             _, created = Listing.objects.get_or_create(
                 title=title,
                 band=by_name.get(band_name),
-                defaults={"type": type_, "year": year, "sold": sold, "description": description},
+                defaults={
+                    "type": type_,
+                    "year": year,
+                    "sold": sold,
+                    "description": description,
+                    "price": SEED_PRICES.get(title),
+                },
             )
             created_listings += created
         return created_bands, created_listings
@@ -246,6 +271,7 @@ class Command(BaseCommand):
                         type=types[i % len(types)],
                         year=1970 + i % 55,
                         sold=i % 5 == 0,
+                        price=None if i % 7 == 0 else Decimal(5 + i % 60),
                         description="Synthetic listing for load tests.",
                     )
                 )

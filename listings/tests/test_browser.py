@@ -1,0 +1,213 @@
+"""Fans and staff in a real browser (Debian's Chromium through Playwright), against a live server.
+
+Also checks every public page type with axe-core (WCAG 2 A and AA) and the Nu HTML Checker, at a
+phone's width (375 px) and a laptop's (1280 px).
+"""
+
+import hashlib
+import json
+import re
+import subprocess
+from decimal import Decimal
+
+import pytest
+from django.conf import settings
+from playwright.sync_api import expect
+
+from listings.models import Band, Listing
+from listings.tests.factories import BandFactory, ListingFactory
+
+NODE_MODULES = settings.BASE_DIR / "node_modules"
+AXE = NODE_MODULES / "axe-core" / "axe.min.js"
+VNU = NODE_MODULES / "vnu-jar" / "build" / "dist" / "vnu.jar"
+VIEWPORTS = {"phone": {"width": 375, "height": 812}, "laptop": {"width": 1280, "height": 800}}
+
+
+@pytest.fixture
+def shop(transactional_db):
+    """A small shop: two bands, posters and more, one orphan, one inactive band."""
+    soul = BandFactory(name="De La Soul", genre="HH", year_formed=1988, biography="Hip hop trio.")
+    foo = BandFactory(name="Foo Fighters", genre="AR", year_formed=1994)
+    BandFactory(name="The Clash", genre="PU", year_formed=1976, active=False)
+    items = {
+        "poster": ListingFactory(
+            title="De La Soul tour poster", band=soul, type="Posters", price=Decimal("15")
+        ),
+        "sold_poster": ListingFactory(
+            title="De La Soul gig poster", band=soul, type="Posters", sold=True
+        ),
+        "hoodie": ListingFactory(title="De La Soul hoodie", band=soul, type="Clothing"),
+        "foo": ListingFactory(title="Foo Fighters single poster", band=foo, type="Posters"),
+        "orphan": ListingFactory(title="Festival lanyard", band=None, type="Misc"),
+    }
+    return {"soul": soul, "foo": foo, **items}
+
+
+def public_pages(shop):
+    """One URL of every public page type."""
+    return {
+        "home": "/",
+        "band list": "/bands/",
+        "band": shop["soul"].get_absolute_url(),
+        "band filtered": shop["soul"].get_absolute_url() + "?type=Posters&available=on",
+        "listing list": "/listings/?sort=price",
+        "listing": shop["poster"].get_absolute_url(),
+        "orphan listing": shop["orphan"].get_absolute_url(),
+        "search": "/search/?q=soul",
+        "search empty": "/search/?q=",
+        "contact": f"/contact/?listing={shop['poster'].pk}",
+        "contact thanks": "/contact/thanks/",
+        "not found": "/bands/999999-nobody/",
+    }
+
+
+# Journeys
+
+
+def test_fan_finds_available_posters_of_a_band(live_server, page, shop):
+    page.goto(live_server.url)
+    page.get_by_role("searchbox", name="Search bands and merch").fill("de la")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Results for “de la”")
+    page.locator("#results-bands + ul").get_by_role("link", name="De La Soul").click()
+    expect(page).to_have_url(re.compile(re.escape(shop["soul"].get_absolute_url()) + "$"))
+
+    page.get_by_label("Type").select_option("Posters")
+    page.get_by_label("Available only").check()
+    page.get_by_role("button", name="Apply").click()
+    cards = page.locator(".cards .card-title")
+    expect(cards).to_have_text(["De La Soul tour poster"])
+
+    cards.get_by_role("link").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("De La Soul tour poster")
+    expect(page.locator(".price")).to_have_text("€15.00")
+    page.get_by_role("link", name="More from De La Soul").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("De La Soul")
+
+
+def test_fan_writes_to_the_shop(live_server, page, shop, mailoutbox):
+    page.goto(live_server.url + shop["poster"].get_absolute_url())
+    page.get_by_role("link", name="Ask the shop about this item").click()
+    expect(page.get_by_text("About: De La Soul tour poster")).to_be_visible()
+    page.get_by_label("Name").fill("Ada Fan")
+    page.get_by_label("Your email").fill("not-an-email")
+    page.get_by_label("Message").fill("Is the poster signed?")
+    page.get_by_role("button", name="Send message").click()
+    expect(page.get_by_text("Enter a valid email address.")).to_be_visible()
+    expect(page.get_by_label("Message")).to_have_value("Is the poster signed?")
+
+    page.get_by_label("Your email").fill("ada@example.com")
+    page.get_by_role("button", name="Send message").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Thank you")
+    [email] = mailoutbox
+    assert email.reply_to == ["ada@example.com"]
+    assert "De La Soul tour poster" in email.body
+
+
+def test_staff_curate_a_band_and_its_merch_in_the_admin(
+    live_server, page, django_user_model, transactional_db
+):
+    django_user_model.objects.create_superuser("staff", "staff@example.com", "a-Long-pass-123")
+    BandFactory.create_batch(30)  # the band picker has to search, not scroll
+    csp_errors = []
+    page.on(
+        "console",
+        lambda msg: csp_errors.append(msg.text) if "Content Security Policy" in msg.text else None,
+    )
+    page.goto(live_server.url + "/admin/")
+    page.get_by_label("Username").fill("staff")
+    page.get_by_label("Password").fill("a-Long-pass-123")
+    page.get_by_role("button", name="Log in").click()
+
+    page.goto(live_server.url + "/admin/listings/band/add/")
+    page.get_by_label("Name").fill("Cut Copy")
+    page.get_by_label("Genre").select_option(label="Synth Pop")
+    page.get_by_label("Year formed").fill("2001")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".messagelist")).to_contain_text("was added successfully")
+
+    page.goto(live_server.url + "/admin/listings/listing/add/")
+    page.get_by_label("Title").fill("Cut Copy t-shirt")
+    page.get_by_label("Type").select_option("Clothing")
+    page.locator(".field-band .select2-selection").click()
+    page.locator(".select2-search__field").fill("cut")
+    page.locator(".select2-results__option", has_text="Cut Copy").click()
+    page.get_by_role("button", name="Save", exact=True).click()
+    row = page.locator("#result_list tbody tr", has_text="Cut Copy t-shirt")
+    expect(row.locator("td.field-band")).to_have_text("Cut Copy")
+
+    band = Band.objects.get(name="Cut Copy")
+    page.goto(live_server.url + f"/admin/listings/band/{band.pk}/delete/")
+    page.get_by_role("button", name="Yes, I’m sure").click()
+    expect(page.locator(".messagelist")).to_contain_text("was deleted successfully")
+
+    page.goto(live_server.url + "/admin/listings/listing/?has_band=no")
+    row = page.locator("#result_list tbody tr", has_text="Cut Copy t-shirt")
+    expect(row.locator("td.field-band")).to_have_text("-")
+    assert Listing.objects.get(title="Cut Copy t-shirt").band is None
+    assert csp_errors == []
+
+
+# Page quality
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def audit_page(request, browser):
+    """A page at the given width; CSP bypassed only so that axe-core can be injected."""
+    context = browser.new_context(viewport=VIEWPORTS[request.param], bypass_csp=True)
+    yield context.new_page()
+    context.close()
+
+
+def test_public_pages_pass_axe_and_fit_the_screen(live_server, audit_page, shop):
+    failures = {}
+    for name, path in public_pages(shop).items():
+        audit_page.goto(live_server.url + path)
+        audit_page.add_script_tag(path=str(AXE))
+        result = audit_page.evaluate(
+            "() => axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa']}})"
+        )
+        violations = [(v["id"], [n["target"] for n in v["nodes"]]) for v in result["violations"]]
+        overflow = audit_page.evaluate(
+            "() => document.documentElement.scrollWidth - window.innerWidth"
+        )
+        if violations or overflow > 0:
+            failures[name] = {"violations": violations, "horizontal overflow px": overflow}
+    assert failures == {}
+
+
+def test_public_pages_are_valid_html(live_server, page, shop, tmp_path):
+    """The Nu HTML Checker finds no error in any page as served, nor in the stylesheet.
+
+    The HTML is the same at every width (the stylesheet adapts), so each page is checked once."""
+    files = []
+    for name, path in public_pages(shop).items():
+        response = page.goto(live_server.url + path)
+        body = response.body()
+        file = tmp_path / f"{hashlib.sha1(name.encode()).hexdigest()[:8]}.html"
+        file.write_bytes(body)
+        files.append(str(file))
+    result = subprocess.run(
+        ["java", "-jar", str(VNU), "--errors-only", "--format", "json", *files],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    messages = json.loads(result.stderr)["messages"]
+    assert messages == []
+    css = subprocess.run(
+        [
+            "java",
+            "-jar",
+            str(VNU),
+            "--css",
+            "--errors-only",
+            "--format",
+            "json",
+            str(settings.BASE_DIR / "static" / "css" / "site.css"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert json.loads(css.stderr)["messages"] == []

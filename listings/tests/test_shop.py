@@ -1,0 +1,314 @@
+"""What fans do besides browsing: search, filter and sort, share links, write to the shop."""
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from listings.models import Listing
+from listings.tests.factories import BandFactory, ListingFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def titles(response):
+    return [listing.title for listing in response.context["page_obj"]]
+
+
+# Search
+
+
+def test_search_groups_bands_and_listings(client):
+    bjork = BandFactory(name="Björk")
+    ListingFactory(title="Homogenic vinyl", band=bjork)
+    ListingFactory(title="Bjork-style tote", band=None)
+    ListingFactory(title="Unrelated", band=BandFactory(name="Cut Copy"))
+    response = client.get("/search/", {"q": "BJORK"})
+    assert [band.name for band in response.context["bands"]] == ["Björk"]
+    assert sorted(titles(response)) == ["Bjork-style tote", "Homogenic vinyl"]
+    assert 'id="results-bands"' in response.text
+    assert 'id="results-merch"' in response.text
+
+
+def test_empty_search_says_so(client):
+    response = client.get("/search/", {"q": "   "})
+    assert response.status_code == 200
+    assert "Type a band name or an item" in response.text
+
+
+def test_search_without_results_says_so(client, band):
+    response = client.get("/search/", {"q": "zzzz"})
+    assert "No bands or merch match “zzzz”" in response.text
+
+
+def test_search_query_is_escaped_and_kept_in_the_box(client):
+    response = client.get("/search/", {"q": '<script>"x"'})
+    assert "<script>&quot;x&quot;" not in response.text
+    assert 'value="&lt;script&gt;&quot;x&quot;"' in response.text
+
+
+def test_search_treats_like_wildcards_literally(client):
+    ListingFactory(title="100% cotton tee", band=None)
+    ListingFactory(title="Plain tee", band=None)
+    assert titles(client.get("/search/", {"q": "100%"})) == ["100% cotton tee"]
+    assert titles(client.get("/search/", {"q": "_"})) == []
+
+
+# Filters and sorting on /listings/
+
+
+def test_listing_filters_by_type_availability_and_genre(client):
+    hip_hop = BandFactory(genre="HH")
+    rock = BandFactory(genre="RO")
+    ListingFactory(title="Wanted", band=hip_hop, type="Posters")
+    ListingFactory(title="Sold poster", band=hip_hop, type="Posters", sold=True)
+    ListingFactory(title="Hip hop tee", band=hip_hop, type="Clothing")
+    ListingFactory(title="Rock poster", band=rock, type="Posters")
+    response = client.get("/listings/", {"type": "Posters", "available": "on", "genre": "HH"})
+    assert titles(response) == ["Wanted"]
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("title", ["A", "B", "C"]),
+        ("price", ["B", "C", "A"]),
+        ("price-desc", ["C", "B", "A"]),
+        ("year", ["C", "A", "B"]),
+        ("newest", ["C", "B", "A"]),
+    ],
+)
+def test_listing_sorts(client, sort, expected):
+    ListingFactory(title="A", price=None, year=2000, band=None)
+    ListingFactory(title="B", price=Decimal("5"), year=None, band=None)
+    ListingFactory(title="C", price=Decimal("20"), year=2010, band=None)
+    assert titles(client.get("/listings/", {"sort": sort})) == expected
+
+
+def test_sold_items_come_after_available_ones_in_every_sort(client):
+    ListingFactory(title="A sold", band=None, sold=True)
+    ListingFactory(title="Z available", band=None)
+    assert titles(client.get("/listings/", {"sort": "title"})) == ["Z available", "A sold"]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"type": "Nope"}, {"sort": "evil"}, {"genre": "'; DROP TABLE"}, {"available": "maybe"}],
+)
+def test_invalid_filter_values_are_ignored_and_reported(client, band, params):
+    ListingFactory(band=band)
+    response = client.get("/listings/", params)
+    assert response.status_code == 200
+    assert len(response.context["page_obj"]) == 1
+    if params != {"available": "maybe"}:  # a checkbox reads any value as "on"
+        assert "Some filters were not understood" in response.text
+
+
+def test_filters_survive_pagination(client, settings):
+    settings.MERCHEX_PAGE_SIZE = 2
+    ListingFactory.create_batch(5, type="Posters", band=None)
+    response = client.get("/listings/", {"type": "Posters", "sort": "title"})
+    assert 'href="?type=Posters&amp;sort=title&amp;page=2"' in response.text
+    second = client.get("/listings/", {"type": "Posters", "sort": "title", "page": 2})
+    assert 'href="?type=Posters&amp;sort=title&amp;page=1"' in second.text
+
+
+def test_band_page_filters_its_own_listings(client, band):
+    ListingFactory(title="Poster", band=band, type="Posters")
+    ListingFactory(title="Sold poster", band=band, type="Posters", sold=True)
+    ListingFactory(title="Tee", band=band, type="Clothing")
+    ListingFactory(title="Other band poster", type="Posters")
+    response = client.get(band.get_absolute_url(), {"type": "Posters", "available": "on"})
+    assert titles(response) == ["Poster"]
+
+
+def test_band_page_with_no_matching_merch_says_so(client, band):
+    response = client.get(band.get_absolute_url(), {"type": "Records"})
+    assert "No De La Soul merch matches these filters" in response.text
+
+
+# Readable, stable URLs
+
+
+@pytest.mark.parametrize("suffix", ["", "?page=2"])
+def test_bare_id_and_stale_slug_redirect_to_the_canonical_band_url(client, band, suffix):
+    canonical = band.get_absolute_url()
+    for old in [f"/bands/{band.pk}/", f"/bands/{band.pk}-old-name/"]:
+        response = client.get(old + suffix)
+        assert response.status_code == 301
+        assert response["Location"] == canonical + suffix
+
+
+def test_bare_id_redirects_to_the_canonical_listing_url(client, listing):
+    response = client.get(f"/listings/{listing.pk}/")
+    assert response.status_code == 301
+    assert response["Location"] == listing.get_absolute_url()
+
+
+def test_a_band_with_no_latin_letters_has_a_working_page(client):
+    band = BandFactory(name="東京事変")
+    assert band.get_absolute_url() == f"/bands/{band.pk}-band/"
+    assert client.get(band.get_absolute_url()).status_code == 200
+
+
+def test_unknown_ids_with_slugs_are_404(client):
+    assert client.get("/bands/999999-nobody/").status_code == 404
+    assert client.get("/listings/999999-nothing/").status_code == 404
+
+
+# Prices
+
+
+def test_prices_show_in_the_shop_currency(client, settings, band):
+    settings.MERCHEX_CURRENCY = "EUR"
+    priced = ListingFactory(band=band, price=Decimal("1234.5"))
+    ListingFactory(band=band, price=None)
+    text = client.get(band.get_absolute_url()).text
+    assert "€1,234.50" in text
+    assert "Price on request" in text
+    settings.MERCHEX_CURRENCY = "CHF"
+    assert "1,234.50 CHF" in client.get(priced.get_absolute_url()).text
+
+
+# Page quality for search engines and sharing
+
+
+def structured_data(response):
+    start = response.text.index('<script type="application/ld+json">') + 35
+    return json.loads(response.text[start : response.text.index("</script>", start)])
+
+
+def test_band_page_has_open_graph_and_music_group_data(client, band):
+    response = client.get(band.get_absolute_url())
+    url = f"http://testserver{band.get_absolute_url()}"
+    assert f'<link rel="canonical" href="{url}">' in response.text
+    assert f'<meta property="og:url" content="{url}">' in response.text
+    assert '<meta property="og:title" content="De La Soul merch">' in response.text
+    data = structured_data(response)
+    assert data["@type"] == "MusicGroup"
+    assert data["name"] == "De La Soul"
+    assert data["foundingDate"] == "1988"
+
+
+@pytest.mark.parametrize(("sold", "availability"), [(False, "InStock"), (True, "SoldOut")])
+def test_listing_page_has_product_data_with_offer(client, band, sold, availability):
+    listing = ListingFactory(band=band, price=Decimal("25"), sold=sold)
+    data = structured_data(client.get(listing.get_absolute_url()))
+    assert data["@type"] == "Product"
+    assert data["brand"]["name"] == "De La Soul"
+    assert data["offers"]["price"] == "25.00"
+    assert data["offers"]["priceCurrency"] == "EUR"
+    assert data["offers"]["availability"] == f"https://schema.org/{availability}"
+
+
+def test_structured_data_cannot_break_out_of_its_script(client):
+    band = BandFactory(name="</script><script>alert(1)</script>")
+    response = client.get(band.get_absolute_url())
+    assert "<script>alert(1)" not in response.text
+    assert structured_data(response)["name"] == band.name
+
+
+def test_every_page_has_a_unique_title_and_breadcrumbs(client, band, listing):
+    pages = [
+        "/",
+        "/bands/",
+        band.get_absolute_url(),
+        "/listings/",
+        listing.get_absolute_url(),
+        "/search/?q=soul",
+        "/contact/",
+    ]
+    seen = set()
+    for url in pages:
+        text = client.get(url).text
+        title = text[text.index("<title>") : text.index("</title>")]
+        assert title not in seen
+        seen.add(title)
+        assert '<meta name="description" content="' in text
+        if url != "/":
+            assert 'aria-label="Breadcrumb"' in text
+
+
+def test_sitemap_lists_canonical_urls(client, band, listing):
+    index = client.get("/sitemap.xml")
+    assert index.status_code == 200
+    assert "http://testserver/sitemap-bands.xml" in index.text
+    bands = client.get("/sitemap-bands.xml").text
+    assert f"<loc>http://testserver{band.get_absolute_url()}</loc>" in bands
+    listings = client.get("/sitemap-listings.xml").text
+    assert f"<loc>http://testserver{listing.get_absolute_url()}</loc>" in listings
+
+
+def test_robots_txt_points_to_the_sitemap(client):
+    response = client.get("/robots.txt")
+    assert response["Content-Type"] == "text/plain"
+    assert "Disallow: /admin/" in response.text
+    assert "Sitemap: http://testserver/sitemap.xml" in response.text
+
+
+# Contact
+
+
+def contact_data(**overrides):
+    return {"name": "Ada Fan", "email": "ada@example.com", "message": "Is it signed?", **overrides}
+
+
+def test_contact_sends_email_with_the_visitor_in_reply_to(client, mailoutbox, settings, listing):
+    settings.MERCHEX_CONTACT_EMAIL = "shop@merchex.example"
+    response = client.post("/contact/", contact_data(listing=listing.pk))
+    assert response.status_code == 302
+    assert response["Location"] == "/contact/thanks/"
+    [email] = mailoutbox
+    assert email.to == ["shop@merchex.example"]
+    assert email.reply_to == ["ada@example.com"]
+    assert email.from_email == settings.DEFAULT_FROM_EMAIL
+    assert "ada@example.com" not in email.from_email
+    assert listing.title in email.body
+    assert "Is it signed?" in email.body
+    assert client.get(response["Location"]).status_code == 200
+
+
+def test_contact_form_names_the_listing_it_is_about(client, listing):
+    response = client.get("/contact/", {"listing": listing.pk})
+    assert f'About: <a href="{listing.get_absolute_url()}">' in response.text
+    assert client.get("/contact/", {"listing": "abc"}).status_code == 200
+    assert client.get("/contact/", {"listing": "999999"}).status_code == 200
+
+
+def test_invalid_contact_input_reshows_the_form_with_errors_and_input(client, mailoutbox):
+    response = client.post("/contact/", contact_data(email="not-an-email", message=""))
+    assert response.status_code == 200
+    assert "Please correct the fields marked below." in response.text
+    assert "Enter a valid email address." in response.text
+    assert 'value="Ada Fan"' in response.text
+    assert 'value="not-an-email"' in response.text
+    assert mailoutbox == []
+
+
+def test_honeypot_turns_bots_away(client, mailoutbox):
+    response = client.post("/contact/", contact_data(website="http://spam.example"))
+    assert response.status_code == 302
+    assert mailoutbox == []
+
+
+def test_a_line_break_in_the_name_cannot_inject_headers(client, mailoutbox):
+    response = client.post("/contact/", contact_data(name="Ada\r\nBcc: victim@example.com"))
+    assert response.status_code == 302
+    [email] = mailoutbox
+    assert "\n" not in email.subject
+    assert email.bcc == []
+
+
+def test_contact_form_needs_a_csrf_token(mailoutbox):
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post("/contact/", contact_data())
+    assert response.status_code == 403
+    assert mailoutbox == []
+
+
+def test_unknown_listing_in_a_post_is_a_form_error(client, mailoutbox):
+    response = client.post("/contact/", contact_data(listing="999999"))
+    assert response.status_code == 200
+    assert mailoutbox == []
+    assert Listing.objects.count() == 0
