@@ -3,6 +3,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import ngettext
 
+from listings.caching import CappedCountPaginator
 from listings.models import Band, Listing
 
 
@@ -20,6 +21,7 @@ class BandAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     inlines = [ListingInline]
     list_per_page = 100
+    paginator = CappedCountPaginator  # no changelist counts a whole table
     show_full_result_count = False
     # A homepage typed as "band.example" is saved as https://band.example (Django 6.0's default).
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
@@ -55,6 +57,7 @@ class ListingAdmin(admin.ModelAdmin):
     autocomplete_fields = ["band"]
     list_select_related = ["band"]
     list_per_page = 100
+    paginator = CappedCountPaginator  # no changelist counts a whole table
     show_full_result_count = False
     actions = ["mark_sold", "mark_available"]
 

@@ -207,3 +207,33 @@ class Listing(models.Model):
     @property
     def slug(self):
         return readable_slug(self.title, "item")
+
+
+class CatalogueVersion(models.Model):
+    """One row, bumped by database triggers on every change to bands or listings.
+
+    Triggers (migration 0004) catch every write, whatever makes it: admin forms, inlines, bulk
+    actions, QuerySet.update(), deletes, loaddata, raw SQL. Fan pages are cached under this
+    version, so the first request after any change, in any process, renders a fresh page.
+    """
+
+    version = models.BigIntegerField(default=1)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"catalogue version {self.version} ({self.changed_at:%Y-%m-%d %H:%M:%S})"
+
+    @classmethod
+    def current(cls):
+        """(version, changed_at) in one primary-key look-up."""
+        row = cls.objects.filter(pk=1).values_list("version", "changed_at").first()
+        if row is None:
+            # The row is gone (e.g. `manage.py flush`): start again from the clock in
+            # microseconds, as migration 0004 does, beyond any version cached before.
+            now = timezone.now()
+            row = (int(now.timestamp() * 1_000_000), now)
+            cls.objects.get_or_create(pk=1, defaults={"version": row[0], "changed_at": now})
+        return row

@@ -1,7 +1,6 @@
 import logging
 
 from django.conf import settings
-from django.core.paginator import Paginator
 from django.db import DatabaseError, connection
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -9,6 +8,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from listings.caching import FlatPaginator, fan_page
 from listings.forms import ContactForm, ListingFilterForm, ShopFilterForm
 from listings.models import Band, Listing
 
@@ -20,8 +20,13 @@ logger = logging.getLogger(__name__)
 
 
 def paginate(request, queryset):
-    """One page of `queryset`; odd ?page= values (abc, -1, 99999) fall back to a real page."""
-    return Paginator(queryset, settings.MERCHEX_PAGE_SIZE).get_page(request.GET.get("page"))
+    """One page of `queryset`; odd ?page= values (abc, -1, 99999) fall back to a real page.
+
+    On cached fan pages the count is cached too, under the catalogue version (listings.caching).
+    """
+    version = getattr(request, "catalogue_version", None)
+    paginator = FlatPaginator(queryset, settings.MERCHEX_PAGE_SIZE, version=version)
+    return paginator.get_page(request.GET.get("page"))
 
 
 def canonical_redirect(request, obj, slug):
@@ -80,6 +85,7 @@ def listing_structured_data(listing, url):
     return data
 
 
+@fan_page
 def home(request):
     context = {
         "bands": Band.objects.active().only("name", "genre")[:HOME_ITEMS],
@@ -88,12 +94,14 @@ def home(request):
     return render(request, "listings/home.html", context)
 
 
+@fan_page
 def band_list(request):
     bands = Band.objects.only("name", "genre", "year_formed", "active")
     context = {"page_obj": paginate(request, bands), "breadcrumbs": crumbs(("Bands", None))}
     return render(request, "listings/band_list.html", context)
 
 
+@fan_page
 def band_detail(request, band_id, slug=None):
     band = get_object_or_404(Band, pk=band_id)
     if response := canonical_redirect(request, band, slug):
@@ -112,6 +120,7 @@ def band_detail(request, band_id, slug=None):
     return render(request, "listings/band_detail.html", context)
 
 
+@fan_page
 def listing_list(request):
     form = ShopFilterForm(request.GET)
     listings = form.filter(Listing.objects.with_band())
@@ -123,6 +132,7 @@ def listing_list(request):
     return render(request, "listings/listing_list.html", context)
 
 
+@fan_page
 def listing_detail(request, listing_id, slug=None):
     listing = get_object_or_404(Listing.objects.select_related("band"), pk=listing_id)
     if response := canonical_redirect(request, listing, slug):

@@ -97,6 +97,15 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Cache for fan pages (listings/caching.py), shared by every worker process: by default files
+# on this machine; redis://host:6379/0 (Django's Redis backend) for larger deployments.
+CACHES = {
+    "default": env.cache_url("CACHE_URL", default=f"filecache://{BASE_DIR / 'var' / 'cache'}"),
+}
+CACHES["default"].setdefault("KEY_PREFIX", "merchex")
+if CACHES["default"]["BACKEND"].endswith("FileBasedCache"):
+    CACHES["default"]["OPTIONS"] = {"MAX_ENTRIES": 20000, **CACHES["default"].get("OPTIONS", {})}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.sitemaps import views as sitemaps_views
 from django.urls import include, path
 
+from listings.caching import fan_page
 from listings.sitemaps import SITEMAPS
 
 admin.site.site_header = "merchex administration"
@@ -11,13 +12,13 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path(
         "sitemap.xml",
-        sitemaps_views.index,
+        fan_page(sitemaps_views.index),
         {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap-section"},
         name="sitemap-index",
     ),
     path(
         "sitemap-<section>.xml",
-        sitemaps_views.sitemap,
+        fan_page(sitemaps_views.sitemap),
         {"sitemaps": SITEMAPS},
         name="sitemap-section",
     ),

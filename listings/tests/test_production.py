@@ -2,7 +2,6 @@
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from listings.models import Band, Listing
+from listings.tests.servers import free_port
 
 SHOW_SETTINGS = (
     "import json; from django.conf import settings as s; print(json.dumps({k: getattr(s, k) "
@@ -204,12 +204,6 @@ def test_a_dump_of_the_demo_data_loads_back_with_nothing_lost(tmp_path):
     assert snapshot() == ([], [])
     call_command("loaddata", str(dump), stdout=StringIO())
     assert snapshot() == before
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_production_serve_command_serves_pages_and_static_files(tmp_path):

@@ -118,28 +118,29 @@ def test_user_text_is_escaped(client):
     assert "&lt;script&gt;" in client.get(band.get_absolute_url()).text
 
 
-# Query budgets: each page runs the same few queries whatever the amount of data.
+# Query budgets: each page runs the same few queries whatever the amount of data. Cached fan
+# pages first read the catalogue version (listings.caching); these are the uncached figures.
 PAGE_QUERIES = {
-    "/": 2,  # bands, recent listings
-    "/bands/": 2,  # count, page
-    "band": 3,  # band, count, page of its listings
-    "/listings/": 2,  # count, page (band joined in)
-    "listing": 1,  # listing with its band
-    "/search/?q=band": 3,  # bands, count, page of listings (band joined in)
-    "/listings/?type=Clothing&genre=AR&sort=price": 2,  # filtered: count, page
+    "/": 3,  # version, bands, recent listings
+    "/bands/": 3,  # version, count, page
+    "band": 4,  # version, band, count, page of its listings
+    "/listings/": 3,  # version, count, page (band joined in)
+    "listing": 2,  # version, listing with its band
+    "/search/?q=band": 3,  # bands, count, page of listings (band joined in); not cached
+    "/listings/?type=Clothing&genre=AR&sort=price": 3,  # version, count, page
 }
 
 
 @pytest.mark.parametrize(("bands", "per_band"), [(3, 2), (40, 30)])
-@pytest.mark.parametrize("page", list(PAGE_QUERIES))
+@pytest.mark.parametrize("page_name", list(PAGE_QUERIES))
 def test_page_query_count_does_not_grow_with_data(
-    client, make_catalogue, django_assert_num_queries, bands, per_band, page
+    client, make_catalogue, django_assert_num_queries, bands, per_band, page_name
 ):
     made = make_catalogue(bands=bands, per_band=per_band)
     url = {
         "band": made[0].get_absolute_url(),
         "listing": made[0].listings.first().get_absolute_url(),
     }
-    with django_assert_num_queries(PAGE_QUERIES[page]):
-        response = client.get(url.get(page, page))
+    with django_assert_num_queries(PAGE_QUERIES[page_name]):
+        response = client.get(url.get(page_name, page_name))
     assert response.status_code == 200
