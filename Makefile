@@ -10,7 +10,7 @@ DEV := DJANGO_DEBUG=true
 # tests, Java for the Nu HTML Checker, and Redis for the cache tests.
 TEST_PACKAGES := postgresql chromium openjdk-17-jre-headless redis-server
 
-.PHONY: help run serve screenshots test test-sqlite test-postgres system-deps lint format migrations-check admin-password
+.PHONY: help run serve bench screenshots test test-sqlite test-postgres system-deps lint format migrations-check admin-password
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -29,6 +29,11 @@ run: $(VENV)/.installed  ## Set up (venv, deps, SQLite, demo data, admin) and se
 
 serve: $(VENV)/.installed  ## Serve as in production: collectstatic, migrate, gunicorn (see README).
 	scripts/serve
+
+bench: $(VENV)/.installed  ## Benchmark every fan page and admin list at 100,000 listings, SQLite and PostgreSQL.
+	scripts/system-deps wrk postgresql
+	$(PY) scripts/bench.py --label SQLite
+	scripts/postgres $(PY) scripts/bench.py --label PostgreSQL
 
 screenshots: $(VENV)/.installed  ## Refresh the README's screenshots (docs/screenshots/).
 	scripts/system-deps chromium

@@ -15,10 +15,10 @@ from listings.tests.servers import free_port
 
 @pytest.fixture(autouse=True)
 def empty_cache():
-    """Each test starts with an empty page cache (the caching tests count on it)."""
-    from django.core.cache import cache
+    """Each test starts with no cached pages or counts (the caching tests count on it)."""
+    from listings import caching
 
-    cache.clear()
+    caching.clear()
 
 
 @pytest.fixture

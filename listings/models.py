@@ -1,11 +1,14 @@
+import datetime
+import functools
 import unicodedata
 from decimal import Decimal
 
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import connection, models
 from django.db.models.functions import Coalesce, Lower
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.text import slugify
 
 FIRST_YEAR = 1900
@@ -39,6 +42,30 @@ class Unaccent(models.Func):
         return self.as_sql(compiler, connection, template="UNACCENT(LOWER(%(expressions)s))")
 
 
+@functools.cache
+def detail_path(name):
+    """The path of detail page `name` as a format string, found once with reverse().
+
+    reverse() costs more than everything else in a listing card, and a page links to dozens of
+    bands and listings; formatting a string found by reverse() keeps the URLconf the only place
+    where paths are defined (test_models checks the two agree).
+    """
+    path = reverse(name, args=[123456789, "slug-placeholder"])
+    path = path.removeprefix(get_script_prefix()).replace("123456789-slug-placeholder", "{}-{}")
+    return path
+
+
+def detail_url(name, pk, slug):
+    return get_script_prefix() + detail_path(name).format(pk, slug)
+
+
+def choice_label(choices, value):
+    """The label of `value` in a TextChoices class, quicker than Model.get_FOO_display()."""
+    member = choices._value2member_map_.get(value)
+    return member.label if member is not None else value
+
+
+@functools.lru_cache(maxsize=4096)  # a pure function, called for every link on a page
 def readable_slug(text, fallback):
     """The URL slug for `text`; names with no Latin letters still get a working one."""
     return slugify(text)[:60].strip("-") or fallback
@@ -115,7 +142,11 @@ class Band(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("listings:band-detail", args=[self.pk, self.slug])
+        return detail_url("listings:band-detail", self.pk, self.slug)
+
+    @property
+    def genre_label(self):
+        return choice_label(self.Genre, self.genre)
 
     @property
     def slug(self):
@@ -202,7 +233,11 @@ class Listing(models.Model):
         return self.title
 
     def get_absolute_url(self):
-        return reverse("listings:listing-detail", args=[self.pk, self.slug])
+        return detail_url("listings:listing-detail", self.pk, self.slug)
+
+    @property
+    def type_label(self):
+        return choice_label(self.Type, self.type)
 
     @property
     def slug(self):
@@ -228,12 +263,23 @@ class CatalogueVersion(models.Model):
 
     @classmethod
     def current(cls):
-        """(version, changed_at) in one primary-key look-up."""
-        row = cls.objects.filter(pk=1).values_list("version", "changed_at").first()
+        """(version, changed_at): one primary-key look-up, on every fan page request.
+
+        Plain SQL: this runs before every cached page and every 304, where the ORM's own work
+        would cost more than the query.
+        """
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT version, changed_at FROM {cls._meta.db_table} WHERE id = 1")
+            row = cursor.fetchone()
         if row is None:
             # The row is gone (e.g. `manage.py flush`): start again from the clock in
             # microseconds, as migration 0004 does, beyond any version cached before.
             now = timezone.now()
-            row = (int(now.timestamp() * 1_000_000), now)
-            cls.objects.get_or_create(pk=1, defaults={"version": row[0], "changed_at": now})
-        return row
+            cls.objects.get_or_create(
+                pk=1, defaults={"version": int(now.timestamp() * 1_000_000), "changed_at": now}
+            )
+            return cls.current()
+        version, changed_at = row
+        if isinstance(changed_at, str):  # SQLite returns text
+            changed_at = parse_datetime(changed_at).replace(tzinfo=datetime.UTC)
+        return version, changed_at

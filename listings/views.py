@@ -22,10 +22,17 @@ logger = logging.getLogger(__name__)
 def paginate(request, queryset):
     """One page of `queryset`; odd ?page= values (abc, -1, 99999) fall back to a real page.
 
-    On cached fan pages the count is cached too, under the catalogue version (listings.caching).
+    On cached fan pages the count is cached too, under the catalogue version and what picks
+    the list (the path and every parameter but the page number).
     """
-    version = getattr(request, "catalogue_version", None)
-    paginator = FlatPaginator(queryset, settings.MERCHEX_PAGE_SIZE, version=version)
+    params = request.GET.copy()
+    params.pop("page", None)
+    paginator = FlatPaginator(
+        queryset,
+        settings.MERCHEX_PAGE_SIZE,
+        version=getattr(request, "catalogue_version", None),
+        count_key=f"{request.path}?{params.urlencode()}",
+    )
     return paginator.get_page(request.GET.get("page"))
 
 

@@ -1,0 +1,262 @@
+"""merchex benchmark: figures for every fan page and admin changelist at 100,000 listings.
+
+Usage: .venv/bin/python scripts/bench.py [--seconds N] [--label NAME]   (or: make bench)
+
+Uses DATABASE_URL if set (make bench runs it on SQLite, then under scripts/postgres), else a
+throwaway SQLite file. Builds the data set with the demo command (1,000 bands, 100,000 listings,
+one band with 2,000), serves the site with gunicorn (2 workers, production settings) on
+127.0.0.1, and loads each page with wrk for a few seconds. Prints one table: SQL queries and
+response bytes (uncached), then requests/s, p50 and p99 latency uncached, warm from the cache,
+and for a conditional GET answered 304, each with its ratio to a bare HttpResponse view served
+by the same workers in the same run. It prints figures and asserts nothing about time.
+"""
+
+import argparse
+import json
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+from listings.tests.servers import free_port  # noqa: E402
+
+BANDS, LISTINGS, BIG_BAND = 1000, 100_000, 2000
+WORKERS = 2
+
+MEASURE = r"""
+import json, sys
+sys.path.insert(0, "scripts")
+import bench_wsgi  # noqa: F401  (the site's URLs plus the bare view)
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from listings import caching
+from listings.models import Band, Listing
+from listings.management.commands.loaddemo import SYNTHETIC_BAND_PREFIX
+
+big = Band.objects.get(name=f"{SYNTHETIC_BAND_PREFIX}00001")
+small = Band.objects.get(name="Cut Copy")
+listing = Listing.objects.filter(band=small).first()
+user, _ = get_user_model().objects.get_or_create(
+    username="bench", defaults={"is_staff": True, "is_superuser": True}
+)
+pages = {
+    "bare view": "/bench/bare/",
+    "home": "/",
+    "band list": "/bands/",
+    f"band page ({big.listings.count():,} listings)": big.get_absolute_url(),
+    f"band page ({small.listings.count()} listings)": small.get_absolute_url(),
+    "listing list, first page": "/listings/",
+    "listing list, last page": "/listings/?page=99999",
+    "listing detail": listing.get_absolute_url(),
+    "admin: listings": "/admin/listings/listing/",
+    "admin: bands": "/admin/listings/band/",
+}
+client = Client()
+client.force_login(user)
+rows = {}
+for name, url in pages.items():
+    caching.clear()  # cold: not even this process's memory holds a page or a count
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, follow=True)
+    assert response.status_code == 200, (url, response.status_code)
+    query = response.request.get("QUERY_STRING")
+    url = response.request["PATH_INFO"] + (f"?{query}" if query else "")
+    rows[name] = {"url": url, "queries": len(queries), "bytes": len(response.content)}
+print(json.dumps({"pages": rows, "session": client.cookies["sessionid"].value}))
+"""
+
+
+def run(cmd, env, **kwargs):
+    return subprocess.run(cmd, cwd=BASE_DIR, env=env, check=True, **kwargs)
+
+
+def manage(env, *args, **kwargs):
+    return run([sys.executable, "manage.py", *args], env, **kwargs)
+
+
+class Server:
+    """gunicorn with production settings on 127.0.0.1, for the length of a `with` block."""
+
+    def __init__(self, env):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "bench_wsgi:application",
+                "--pythonpath",
+                str(BASE_DIR / "scripts"),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                str(WORKERS),
+                "--log-level",
+                "warning",
+            ],
+            cwd=BASE_DIR,
+            env=env,
+        )
+
+    def __enter__(self):
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(self.base + "/healthz", timeout=1)
+                return self
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("gunicorn did not start")
+
+    def __exit__(self, *exc):
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def to_ms(text):
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+
+def wrk(url, seconds, headers=()):
+    cmd = ["wrk", "-t2", "-c8", f"-d{seconds}s", "--latency", url]
+    for header in headers:
+        cmd[1:1] = ["-H", header]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=seconds + 30)
+    text = out.stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+    p50 = to_ms(re.search(r"\s50%\s+(\S+)", text).group(1))
+    p99 = to_ms(re.search(r"\s99%\s+(\S+)", text).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    return {"rps": rps, "p50": p50, "p99": p99, "errors": int(non2xx.group(1)) if non2xx else 0}
+
+
+def get_etag(url, headers):
+    request = urllib.request.Request(url, headers=dict(h.split(": ", 1) for h in headers))
+    with urllib.request.urlopen(request, timeout=30) as response:
+        response.read()
+        return response.headers.get("ETag")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=3, help="wrk duration per page")
+    parser.add_argument("--label", default=None, help="database name for the table's title")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("bench: wrk is not installed (Debian package wrk; make bench installs it)")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {
+            **os.environ,
+            "DJANGO_DEBUG": "false",
+            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+            "DJANGO_HTTPS": "false",
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,testserver",
+            "DJANGO_STATIC_ROOT": f"{tmp}/static",
+            "DJANGO_LOG_LEVEL": "WARNING",
+            "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{tmp}/bench.sqlite3"),
+        }
+        label = args.label or env["DATABASE_URL"].split(":", 1)[0]
+        started = time.monotonic()
+        manage(env, "migrate", "--noinput", "--verbosity", "0")
+        manage(env, "collectstatic", "--noinput", "--verbosity", "0")
+        manage(
+            env,
+            "loaddemo",
+            "--verbosity",
+            "0",
+            "--bands",
+            str(BANDS),
+            "--listings",
+            str(LISTINGS),
+            "--big-band",
+            str(BIG_BAND),
+        )
+        print(
+            f"bench [{label}]: data set built in {time.monotonic() - started:.0f} s",
+            file=sys.stderr,
+        )
+
+        uncached_env = {**env, "CACHE_URL": "dummycache://"}
+        measured = json.loads(
+            manage(
+                uncached_env, "shell", "--no-imports", "-c", MEASURE, capture_output=True, text=True
+            ).stdout
+        )
+        pages, session = measured["pages"], measured["session"]
+        cookie = (f"Cookie: sessionid={session}",)
+
+        # "Uncached": the page cache is off, so every request renders the page; the shared
+        # cache still holds the paginators' counts, as it does between two changes.
+        results = {name: {} for name in pages}
+        uncached_env = {
+            **env,
+            "CACHE_URL": f"filecache://{tmp}/counts",
+            "MERCHEX_PAGE_CACHE": "false",
+        }
+        bare_url = "/bench/bare/"
+        # This machine's speed drifts from second to second, so every page is measured right
+        # after the bare view, and its ratio is to that neighbouring figure.
+        with Server(uncached_env) as server:
+            for name, page in pages.items():
+                headers = cookie if name.startswith("admin") else ()
+                bare = wrk(server.base + bare_url, args.seconds)
+                figures = wrk(server.base + page["url"], args.seconds, headers)
+                results[name]["uncached"] = {**figures, "ratio": figures["rps"] / bare["rps"]}
+        cached_env = {**env, "CACHE_URL": f"filecache://{tmp}/cache"}
+        with Server(cached_env) as server:
+            for name, page in pages.items():
+                if name.startswith("admin"):
+                    continue
+                url = server.base + page["url"]
+                etag = get_etag(url, ())
+                bare = wrk(server.base + bare_url, args.seconds)
+                cached = wrk(url, args.seconds)
+                results[name]["cached"] = {**cached, "ratio": cached["rps"] / bare["rps"]}
+                if name != "bare view":
+                    not_modified = wrk(url, args.seconds, (f"If-None-Match: {etag}",))
+                    ratio = not_modified["rps"] / bare["rps"]
+                    results[name]["304"] = {**not_modified, "ratio": ratio}
+        print_table(label, pages, results)
+
+
+def print_table(label, pages, results):
+    print(f"\n### {label}: {BANDS:,} bands, {LISTINGS:,} listings, gunicorn {WORKERS} workers\n")
+    print(
+        "| page | queries | bytes | uncached req/s (p50 / p99 ms) | ratio "
+        "| cached req/s (p50 / p99 ms) | ratio | 304 req/s | ratio |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for name, page in pages.items():
+        cells = [name, str(page["queries"]), f"{page['bytes']:,}"]
+        for mode in ("uncached", "cached", "304"):
+            figures = results[name].get(mode)
+            if figures is None:
+                cells += ["–", "–"]
+                continue
+            if mode == "304":
+                cells.append(f"{figures['rps']:,.0f}")
+            else:
+                cells.append(f"{figures['rps']:,.0f} ({figures['p50']:.1f} / {figures['p99']:.1f})")
+            error = " (errors!)" if figures["errors"] else ""
+            cells.append(f"{figures['ratio']:.2f}{error}")
+        print("| " + " | ".join(cells) + " |")
+    print(
+        "\nEach ratio divides a page's requests/s by the bare view's, measured just before it by "
+        "the same workers. Queries and bytes: the page rendered with nothing cached."
+    )
+
+
+if __name__ == "__main__":
+    main()
