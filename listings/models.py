@@ -274,12 +274,20 @@ class CatalogueVersion(models.Model):
         if row is None:
             # The row is gone (e.g. `manage.py flush`): start again from the clock in
             # microseconds, as migration 0004 does, beyond any version cached before.
-            now = timezone.now()
-            cls.objects.get_or_create(
-                pk=1, defaults={"version": int(now.timestamp() * 1_000_000), "changed_at": now}
-            )
+            cls.restart()
             return cls.current()
         version, changed_at = row
         if isinstance(changed_at, str):  # SQLite returns text
             changed_at = parse_datetime(changed_at).replace(tzinfo=datetime.UTC)
         return version, changed_at
+
+    @classmethod
+    def restart(cls):
+        """Move the version to the clock, in microseconds: beyond every number used before.
+
+        For after restoring a backup, which brings back an older version number that pages
+        cached since then may carry.
+        """
+        now = timezone.now()
+        version = int(now.timestamp() * 1_000_000)
+        cls.objects.update_or_create(pk=1, defaults={"version": version, "changed_at": now})

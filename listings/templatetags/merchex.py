@@ -1,8 +1,11 @@
+import functools
 import json
 
 from django import template
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.http import QueryDict
+from django.template.loader import render_to_string
 from django.urls import get_script_prefix
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
@@ -72,3 +75,28 @@ def listing_cards(listings, heading="h3", show_band=True):
                 card += f'<p class="card-band"><a href="{band_url}">{escape(band.name)}</a></p>'
         cards.append(card + "</li>")
     return mark_safe('<ul class="cards">' + "".join(cards) + "</ul>")
+
+
+@register.simple_tag(takes_context=True)
+def filter_form(context, form):
+    """The filter form for the current query string, rendered once per process and query.
+
+    What it shows depends only on the form's class and the query string (every choice is in
+    the code), so the HTML is kept in this process's memory, keyed by both.
+    """
+    params = tuple(
+        (key, tuple(values))
+        for key, values in sorted(context["request"].GET.lists())
+        if key != "page"
+    )
+    return render_filter_form(type(form), params)
+
+
+@functools.lru_cache(maxsize=512)
+def render_filter_form(form_class, params):
+    data = QueryDict(mutable=True)
+    for key, values in params:
+        data.setlist(key, list(values))
+    form = form_class(data)
+    form.is_valid()
+    return render_to_string("includes/filter_form.html", {"form": form, "filtered": bool(params)})

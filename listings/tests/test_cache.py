@@ -198,6 +198,15 @@ def test_a_lost_version_row_is_recreated_beyond_every_old_version(band):
     assert CatalogueVersion.current()[0] > after
 
 
+def test_restart_moves_the_version_past_every_earlier_one(client, band):
+    etag = client.get(band.get_absolute_url())["ETag"]
+    before = CatalogueVersion.current()[0]
+    CatalogueVersion.objects.update(version=before - 1000)  # as a restored backup would
+    CatalogueVersion.restart()
+    assert CatalogueVersion.current()[0] > before
+    assert client.get(band.get_absolute_url())["ETag"] != etag
+
+
 # Real shared caches: Redis, and the default (files) across processes.
 
 
