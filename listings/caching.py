@@ -145,6 +145,8 @@ class FlatPaginator(Paginator):
       an index (a deferred join, below).
     """
 
+    DEFERRED_JOIN_OFFSET = 1000
+
     def __init__(self, object_list, per_page, *, version=None, count_key=None):
         super().__init__(object_list, per_page)
         self.key = None
@@ -170,13 +172,14 @@ class FlatPaginator(Paginator):
         if bottom > self.count // 2 and rows.ordered:
             rows, from_end = rows.reverse(), True
             bottom, top = self.count - top, self.count - bottom
-        if top > bottom:
+        if bottom >= self.DEFERRED_JOIN_OFFSET:
             # A deferred join: the OFFSET walks the ordering's index for ids alone, and only the
-            # page's own rows are read and joined (10 times quicker at an OFFSET of 50,000).
+            # page's own rows are read and joined (10 times quicker at an OFFSET of 50,000; at
+            # small offsets the plain query is quicker to plan and to build).
             ids = rows.values("pk")[bottom:top]
             items = list(rows.filter(pk__in=Subquery(ids)))
         else:
-            items = []
+            items = list(rows[bottom:top])
         if from_end:
             items.reverse()
         return self._get_page(items, number, self)

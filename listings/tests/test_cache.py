@@ -287,8 +287,10 @@ def test_response_size_does_not_grow_with_the_data(client, page_name):
 # Paginators
 
 
+@pytest.mark.parametrize("deferred_join_offset", [0, 1000])
 @pytest.mark.parametrize("sort", list(ShopFilterForm.SORTS))
-def test_flat_pages_match_plain_pagination_in_every_sort(sort):
+def test_flat_pages_match_plain_pagination_in_every_sort(sort, deferred_join_offset, monkeypatch):
+    monkeypatch.setattr(FlatPaginator, "DEFERRED_JOIN_OFFSET", deferred_join_offset)
     for i in range(23):
         ListingFactory(
             band=None,
