@@ -180,7 +180,7 @@ class Listing(models.Model):
         MISC = "Misc", "Miscellaneous"
 
     # The columns a listing card needs; list pages load only these.
-    CARD_FIELDS = ("title", "sold", "year", "type", "price", "band", "created_at")
+    CARD_FIELDS = ("title", "sold", "year", "type", "price", "band")
 
     title = models.CharField(max_length=100)
     description = models.TextField(blank=True)
