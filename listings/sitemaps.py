@@ -14,24 +14,26 @@ class PageSitemap(Sitemap):
         return reverse(name)
 
 
-class BandSitemap(Sitemap):
+class CatalogueSitemap(Sitemap):
+    """Every band or every listing, at its canonical URL, with its last change."""
+
     changefreq = "weekly"
+    model = None
+    name_field = None
 
     def items(self):
-        return Band.objects.only("name", "updated_at").order_by("pk")
+        return self.model.objects.only(self.name_field, "updated_at").order_by("pk")
 
-    def lastmod(self, band):
-        return band.updated_at
+    def lastmod(self, obj):
+        return obj.updated_at
 
 
-class ListingSitemap(Sitemap):
-    changefreq = "weekly"
+class BandSitemap(CatalogueSitemap):
+    model, name_field = Band, "name"
 
-    def items(self):
-        return Listing.objects.only("title", "updated_at").order_by("pk")
 
-    def lastmod(self, listing):
-        return listing.updated_at
+class ListingSitemap(CatalogueSitemap):
+    model, name_field = Listing, "title"
 
 
 SITEMAPS = {"pages": PageSitemap, "bands": BandSitemap, "listings": ListingSitemap}
