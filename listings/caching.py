@@ -27,8 +27,11 @@ PAGE_TIMEOUT = 24 * 60 * 60  # entries of older versions simply age out
 
 @functools.cache
 def release():
-    """A digest of the code, templates and static files: a deploy never serves old pages."""
+    """A digest of the code, templates, static files and the settings pages show: a deploy or a
+    new currency never serves pages rendered before."""
     digest = hashlib.sha256()
+    shown = (settings.MERCHEX_CURRENCY, settings.MERCHEX_PAGE_SIZE, settings.STATIC_URL)
+    digest.update(repr(shown).encode())
     for folder in ["listings", "merchex", "templates", "static"]:
         for path in sorted((settings.BASE_DIR / folder).rglob("*")):
             if path.is_file() and path.suffix in {".py", ".html", ".css", ".svg", ".txt"}:
