@@ -162,8 +162,10 @@ def search(request):
     query = " ".join(request.GET.get("q", "").split())[:MAX_QUERY_LENGTH]
     context = {"query": query, "breadcrumbs": crumbs(("Search", None))}
     if query:
-        bands = Band.objects.matching(query).only("name", "genre", "active")
-        context["bands"] = bands[: SEARCH_BANDS + 1]  # one more tells there are more
+        bands = list(
+            Band.objects.matching(query).only("name", "genre", "active")[: SEARCH_BANDS + 1]
+        )
+        context["bands"], context["more_bands"] = bands[:SEARCH_BANDS], len(bands) > SEARCH_BANDS
         context["page_obj"] = paginate(request, Listing.objects.matching(query).with_band())
     return render(request, "listings/search.html", context)
 

@@ -3,6 +3,7 @@
 import json
 from decimal import Decimal
 
+import factory
 import pytest
 
 from listings.models import Listing
@@ -28,6 +29,13 @@ def test_search_groups_bands_and_listings(client):
     assert sorted(titles(response)) == ["Bjork-style tote", "Homogenic vinyl"]
     assert 'id="results-bands"' in response.text
     assert 'id="results-merch"' in response.text
+
+
+def test_search_shows_at_most_24_bands_and_says_when_there_are_more(client):
+    BandFactory.create_batch(25, name=factory.Sequence(lambda n: f"Soul Band {n}"))
+    response = client.get("/search/", {"q": "soul band"})
+    assert len(response.context["bands"]) == 24
+    assert "More bands match: try a longer search." in response.text
 
 
 def test_empty_search_says_so(client):
