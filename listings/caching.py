@@ -98,8 +98,8 @@ def store_page(key, response):
 def fan_page(view):
     """Serve a fan page from the cache while the catalogue is unchanged, with ETag/304.
 
-    MERCHEX_PAGE_CACHE=false turns the page cache off (pages are rendered every time); the
-    conditional GETs and the cached counts stay.
+    MERCHEX_PAGE_CACHE=false (the default with DJANGO_DEBUG) renders every page, without ETags;
+    only the paginators' counts stay cached.
     """
 
     @functools.wraps(view)
@@ -108,21 +108,21 @@ def fan_page(view):
             return view(request, *args, **kwargs)
         version, changed_at = CatalogueVersion.current()
         request.catalogue_version = version
+        if not settings.MERCHEX_PAGE_CACHE:
+            return view(request, *args, **kwargs)
         etag = f'"{release()}-{version}"'
         last_modified = int(changed_at.timestamp())
         response = get_conditional_response(request, etag=etag, last_modified=last_modified)
         if response is None:
-            key = None
-            if settings.MERCHEX_PAGE_CACHE:
-                url_digest = hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
-                key = f"page:{release()}:{version}:{url_digest}"
-                page = cached_page(key)
-                if page is not None:
-                    status, content_type, content = page
-                    response = HttpResponse(content, status=status, content_type=content_type)
-            if response is None:
+            url_digest = hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
+            key = f"page:{release()}:{version}:{url_digest}"
+            page = cached_page(key)
+            if page is not None:
+                status, content_type, content = page
+                response = HttpResponse(content, status=status, content_type=content_type)
+            else:
                 response = view(request, *args, **kwargs)
-                if key and response.status_code == 200 and not response.cookies:
+                if response.status_code == 200 and not response.cookies:
                     store = functools.partial(store_page, key)
                     if getattr(response, "is_rendered", True):
                         store(response)

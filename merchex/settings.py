@@ -104,7 +104,8 @@ CACHES = {
     "default": env.cache_url("CACHE_URL", default=f"filecache://{BASE_DIR / 'var' / 'cache'}"),
 }
 CACHES["default"].setdefault("KEY_PREFIX", "merchex")
-MERCHEX_PAGE_CACHE = env.bool("MERCHEX_PAGE_CACHE", default=True)  # false: render every time
+# Off in development, where templates change under a running server; false: render every time.
+MERCHEX_PAGE_CACHE = env.bool("MERCHEX_PAGE_CACHE", default=not DEBUG)
 if CACHES["default"]["BACKEND"].endswith("FileBasedCache"):
     CACHES["default"]["OPTIONS"] = {"MAX_ENTRIES": 20000, **CACHES["default"].get("OPTIONS", {})}
 

@@ -23,6 +23,17 @@ def test_a_warm_page_costs_one_query(client, band, listing, django_assert_num_qu
     assert second.content == first.content
 
 
+def test_with_the_page_cache_off_every_request_renders(
+    client, settings, band, listing, django_assert_num_queries
+):
+    settings.MERCHEX_PAGE_CACHE = False  # the default with DJANGO_DEBUG
+    client.get(band.get_absolute_url())
+    with django_assert_num_queries(3):  # version, band, page (only the count is cached)
+        response = client.get(band.get_absolute_url())
+    assert listing.title in response.text
+    assert "ETag" not in response
+
+
 def test_the_next_page_reuses_the_cached_count(client, band, settings, django_assert_num_queries):
     settings.MERCHEX_PAGE_SIZE = 5
     ListingFactory.create_batch(12, band=band)
