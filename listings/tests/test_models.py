@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
+from django.urls import reverse, set_script_prefix
 from django.utils import timezone
 
 from listings.models import Band, Listing
@@ -140,3 +141,16 @@ def test_listing_matching_searches_titles_and_band_names():
     by_band = ListingFactory(title="Homogenic vinyl", band=BandFactory(name="Björk"))
     ListingFactory(title="Other", band=BandFactory(name="Cut Copy"))
     assert set(Listing.objects.matching("bjork")) == {by_title, by_band}
+
+
+@pytest.mark.parametrize("prefix", ["/", "/shop/"])
+def test_absolute_urls_agree_with_reverse_under_any_script_prefix(band, listing, prefix):
+    set_script_prefix(prefix)
+    try:
+        assert band.get_absolute_url() == reverse("listings:band-detail", args=[band.pk, band.slug])
+        assert listing.get_absolute_url() == reverse(
+            "listings:listing-detail", args=[listing.pk, listing.slug]
+        )
+        assert band.get_absolute_url().startswith(prefix)
+    finally:
+        set_script_prefix("/")
