@@ -57,7 +57,7 @@ def band_structured_data(band, url):
         "@type": "MusicGroup",
         "name": band.name,
         "url": url,
-        "genre": band.get_genre_display(),
+        "genre": band.genre_label,
         "foundingDate": str(band.year_formed),
     }
     if band.biography:
@@ -82,7 +82,7 @@ def listing_structured_data(listing, url):
         "@type": "Product",
         "name": listing.title,
         "url": url,
-        "category": listing.get_type_display(),
+        "category": listing.type_label,
         "offers": offer,
     }
     if listing.description:

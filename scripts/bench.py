@@ -26,7 +26,7 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
-from listings.tests.servers import free_port  # noqa: E402
+from listings.tests.servers import free_port, wait_until_healthy  # noqa: E402
 
 BANDS, LISTINGS, BIG_BAND = 1000, 100_000, 2000
 WORKERS = 2
@@ -110,13 +110,9 @@ class Server:
         )
 
     def __enter__(self):
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(self.base + "/healthz", timeout=1)
-                return self
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("gunicorn did not start")
+        if not wait_until_healthy(self.base):
+            raise RuntimeError("gunicorn did not start")
+        return self
 
     def __exit__(self, *exc):
         self.process.terminate()

@@ -7,12 +7,9 @@ server on 127.0.0.1, and photographs De La Soul's page with Debian's Chromium.
 """
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
@@ -20,6 +17,7 @@ from playwright.sync_api import sync_playwright
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 from listings.tests.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from listings.tests.servers import free_port, wait_until_healthy  # noqa: E402
 
 OUT = BASE_DIR / "docs" / "screenshots"
 SHOTS = {"band-phone.png": (375, 812), "band-laptop.png": (1280, 900)}
@@ -40,9 +38,7 @@ def main():
 
         manage("migrate", "--noinput", "--verbosity", "0")
         manage("loaddemo", "--verbosity", "0")
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+        port = free_port()
         server = subprocess.Popen(
             [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
             cwd=BASE_DIR,
@@ -52,12 +48,8 @@ def main():
         )
         try:
             base = f"http://127.0.0.1:{port}"
-            for _ in range(100):
-                try:
-                    urllib.request.urlopen(f"{base}/healthz", timeout=1)
-                    break
-                except OSError:
-                    time.sleep(0.1)
+            if not wait_until_healthy(base):
+                sys.exit("screenshots: the development server did not start")
             shoot(base)
         finally:
             server.terminate()

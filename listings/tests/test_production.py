@@ -4,7 +4,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import urllib.request
 from io import StringIO
 
@@ -13,7 +12,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from listings.models import Band, Listing
-from listings.tests.servers import free_port
+from listings.tests.servers import free_port, wait_until_healthy
 
 SHOW_SETTINGS = (
     "import json; from django.conf import settings as s; print(json.dumps({k: getattr(s, k) "
@@ -227,14 +226,7 @@ def test_production_serve_command_serves_pages_and_static_files(tmp_path):
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        for _ in range(300):
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
-                    assert response.status == 200
-                    break
-            except OSError:
-                time.sleep(0.1)
-        else:
+        if not wait_until_healthy(base):
             pytest.fail("gunicorn did not answer /healthz")
         with urllib.request.urlopen(f"{base}/bands/", timeout=5) as response:
             page = response.read().decode()
