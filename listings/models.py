@@ -4,7 +4,7 @@ import unicodedata
 from decimal import Decimal
 
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import connection, models
+from django.db import InterfaceError, OperationalError, connection, models
 from django.db.models.functions import Coalesce, Lower
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
@@ -266,8 +266,26 @@ class CatalogueVersion(models.Model):
         """(version, changed_at): one primary-key look-up, on every fan page request.
 
         Plain SQL: this runs before every cached page and every 304, where the ORM's own work
-        would cost more than the query.
+        would cost more than the query. It is the first query of a fan page request, so on a
+        reused connection it is also the connection's health check (CONN_HEALTH_CHECKS): rather
+        than a `SELECT 1` and then this read, the read itself goes first, and if the connection
+        has died it is closed and the read runs again on a new one.
         """
+        if (
+            connection.connection is not None
+            and connection.health_check_enabled
+            and not connection.health_check_done
+            and not connection.in_atomic_block
+        ):
+            connection.health_check_done = True
+            try:
+                return cls._read()
+            except (InterfaceError, OperationalError):
+                connection.close()
+        return cls._read()
+
+    @classmethod
+    def _read(cls):
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT version, changed_at FROM {cls._meta.db_table} WHERE id = 1")
             row = cursor.fetchone()

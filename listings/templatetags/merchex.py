@@ -1,13 +1,17 @@
 import functools
 import json
+from html import escape
 
 from django import template
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import QueryDict
 from django.template.loader import render_to_string
-from django.urls import get_script_prefix
-from django.utils.html import escape, format_html
+from django.templatetags.static import static
+from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from listings.models import detail_path
@@ -18,6 +22,41 @@ CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
 
 # As django.utils.html.json_script: nothing in the data can close the <script> element.
 JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+
+
+@register.simple_tag
+def site_url(name):
+    """{% url name %} for a page without arguments (home, bands, merch, contact, search).
+
+    Every page links to the same few pages; reverse() runs once per script prefix, not on each
+    page (six {% url %} and {% static %} tags cost a fifth of a band page's rendering).
+    """
+    return fixed_url(name, get_script_prefix(), get_urlconf())
+
+
+@register.simple_tag
+def site_static(path):
+    """{% static path %}, found once per script prefix (see site_url)."""
+    return fixed_static(path, get_script_prefix())
+
+
+@functools.lru_cache(maxsize=64)
+def fixed_url(name, script_prefix, urlconf):
+    return reverse(name, urlconf=urlconf)
+
+
+@functools.lru_cache(maxsize=64)
+def fixed_static(path, script_prefix):
+    return static(path)
+
+
+@receiver(setting_changed)
+def forget_paths(*, setting, **kwargs):
+    """Tests that change where pages or static files live get fresh paths."""
+    if setting in {"ROOT_URLCONF", "STATIC_URL", "STORAGES", "FORCE_SCRIPT_NAME"}:
+        fixed_url.cache_clear()
+        fixed_static.cache_clear()
+        detail_path.cache_clear()
 
 
 @register.filter
@@ -44,7 +83,8 @@ def listing_cards(listings, heading="h3", show_band=True):
     """A grid of listing cards, built in Python as the admin builds its result rows.
 
     A page shows twenty cards, and through the template engine (or format_html) they cost more
-    than the rest of the page together. Every text that comes from the database is escaped;
+    than the rest of the page together. Every text that comes from the database is escaped
+    (html.escape: what django.utils.html.escape does, without its lazy-string wrapper);
     URLs are made of the script prefix (escaped), ids and slugs ([a-z0-9-]). `heading` (h2 or
     h3) keeps heading levels in order; `show_band` links each card to its band, or says "No
     band" for orphans.

@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
+from django.template import Context, Template
 from django.urls import reverse, set_script_prefix
 from django.utils import timezone
 
@@ -154,3 +155,21 @@ def test_absolute_urls_agree_with_reverse_under_any_script_prefix(band, listing,
         assert band.get_absolute_url().startswith(prefix)
     finally:
         set_script_prefix("/")
+
+
+@pytest.mark.parametrize("prefix", ["/", "/shop/"])
+def test_site_links_agree_with_url_and_static_under_any_script_prefix(prefix, settings):
+    settings.STATIC_URL = "assets/"  # relative: Django puts the script prefix in front
+    set_script_prefix(prefix)
+    try:
+        template = Template(
+            "{% load merchex static %}"
+            "{% site_url 'listings:band-list' %} {% url 'listings:band-list' %} "
+            "{% site_url 'listings:search' %} {% url 'listings:search' %} "
+            "{% site_static 'css/site.css' %} {% static 'css/site.css' %}"
+        )
+        links = template.render(Context()).split()
+    finally:
+        set_script_prefix("/")
+    assert links[0::2] == links[1::2]
+    assert links[0::2] == [f"{prefix}bands/", f"{prefix}search/", f"{prefix}assets/css/site.css"]

@@ -240,3 +240,71 @@ def test_production_serve_command_serves_pages_and_static_files(tmp_path):
         server.terminate()
         output = server.communicate(timeout=30)[0]
     assert '"GET /bands/ HTTP/1.1" 200' in output
+
+
+LOST_CONNECTION_PROBE = r"""
+import json
+from django.core.management import call_command
+from django.core.wsgi import get_wsgi_application
+from django.db import connection
+from django.test import RequestFactory
+from listings.models import Band
+
+call_command("migrate", verbosity=0)
+band = Band.objects.create(name="Lost Connection", genre="RK", year_formed=1999)
+application = get_wsgi_application()
+statuses = []
+
+
+def get(path):
+    # The whole production request cycle: request_started health-checks persistent connections.
+    environ = RequestFactory().get(path).environ
+    b"".join(application(environ, lambda status, headers: statuses.append(status)))
+    return int(statuses[-1].split()[0]), connection.connection.info.backend_pid
+
+
+def lose(pid):
+    # What a database restart or a dropped network does to the connection.
+    other = connection.get_new_connection(connection.get_connection_params())
+    other.execute("SELECT pg_terminate_backend(%s, 5000)", [pid])
+    other.close()
+
+
+seen = {"first": get(band.get_absolute_url()), "again": get(band.get_absolute_url())}
+lose(seen["again"][1])
+seen["after loss"] = get(band.get_absolute_url())
+lose(seen["after loss"][1])
+seen["healthz after loss"] = get("/healthz")
+print(json.dumps(seen))
+"""
+
+
+def test_fan_pages_and_health_checks_survive_a_lost_postgresql_connection(tmp_path):
+    """Persistent connections are health-checked at each request (CONN_HEALTH_CHECKS); on fan
+    pages the catalogue-version read is that check. On a real PostgreSQL server (started by
+    scripts/postgres), kill the connection between requests: the next page still answers."""
+    result = subprocess.run(
+        ["scripts/postgres", sys.executable, "manage.py", "shell", "--no-imports", "-c"]
+        + [LOST_CONNECTION_PROBE],
+        cwd=settings.BASE_DIR,
+        env={
+            "PATH": os.environ["PATH"],
+            "HOME": os.environ.get("HOME", str(tmp_path)),
+            "DJANGO_SECRET_KEY": "lost-connection-" + "s3cr3t" * 10,
+            "DJANGO_ALLOWED_HOSTS": "testserver",
+            "DJANGO_HTTPS": "false",
+            "DJANGO_LOG_LEVEL": "WARNING",
+            "DJANGO_STATIC_MANIFEST": "false",
+            "CACHE_URL": "locmemcache://",
+        },
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert {status for status, _ in seen.values()} == {200}
+    pids = {name: pid for name, (_, pid) in seen.items()}
+    assert pids["first"] == pids["again"]  # a healthy connection is kept
+    assert pids["after loss"] != pids["again"]  # a lost one is replaced, and the page answers
+    assert pids["healthz after loss"] != pids["after loss"]  # other pages: Django's own check

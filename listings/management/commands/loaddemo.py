@@ -8,7 +8,7 @@ import itertools
 from decimal import Decimal
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
 
 from listings.models import Band, Listing
 
@@ -277,3 +277,11 @@ class Command(BaseCommand):
                 )
             Listing.objects.bulk_create(batch)
             self.say(f"  listings: {start + len(batch)}/{n_listings}")
+        if new_bands or missing > 0:
+            self.analyze()
+
+    def analyze(self):
+        """Planner statistics for the new rows now, not whenever autovacuum gets to them."""
+        tables = ", ".join(model._meta.db_table for model in (Band, Listing))
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {tables}" if connection.vendor == "postgresql" else "ANALYZE")
