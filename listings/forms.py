@@ -6,10 +6,21 @@ from django.db.models import F
 from listings.models import Band, Listing
 
 
+class FixedChoiceField(forms.ChoiceField):
+    """A ChoiceField whose choices are fixed in the code, shared by every form built from it.
+
+    Django deep-copies each field, choices included, for every form it builds: a filter form on
+    every fan page request would copy the genre and type lists each time.
+    """
+
+    def __deepcopy__(self, memo):
+        return forms.Field.__deepcopy__(self, memo)  # the widget and messages, not the choices
+
+
 class ListingFilterForm(forms.Form):
     """What a fan can narrow a band's merch down to. Invalid values are dropped, not fatal."""
 
-    type = forms.ChoiceField(choices=[("", "All types"), *Listing.Type.choices], required=False)
+    type = FixedChoiceField(choices=[("", "All types"), *Listing.Type.choices], required=False)
     available = forms.BooleanField(required=False, label="Available only")
 
     def __init__(self, *args, **kwargs):
@@ -36,10 +47,10 @@ class ShopFilterForm(ListingFilterForm):
         "price-desc": ("Price, high to low", ["sold", F("price").desc(nulls_last=True), "-id"]),
     }
 
-    genre = forms.ChoiceField(
+    genre = FixedChoiceField(
         choices=[("", "All genres"), *Band.Genre.choices], required=False, label="Band genre"
     )
-    sort = forms.ChoiceField(
+    sort = FixedChoiceField(
         choices=[(key, label) for key, (label, _) in SORTS.items()], required=False, label="Sort by"
     )
     field_order = ["type", "genre", "available", "sort"]
