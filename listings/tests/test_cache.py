@@ -319,8 +319,19 @@ def test_flat_pages_match_plain_pagination_in_every_sort(sort, deferred_join_off
 def test_admin_changelist_never_counts_past_the_cap(admin_client, monkeypatch):
     monkeypatch.setattr(CappedCountPaginator, "CAP", 50)
     ListingFactory.create_batch(60, band=None)
-    response = admin_client.get(reverse("admin:listings_listing_changelist"))
+    changelist = reverse("admin:listings_listing_changelist")
+    response = admin_client.get(changelist)
     assert "50+ listings (search or filter to narrow the list)" in response.text
+    assert "Select all 50+ listings" in response.text
+    assert "50+ results" in response.text
+    for capped_count in ["51 results", "Select all 51", "All 51"]:
+        assert capped_count not in response.text  # never shown as a number of rows
+    selected = admin_client.post(
+        changelist,
+        {"action": "mark_sold", "select_across": "1", "index": "0", "_selected_action": ["1"]},
+        follow=True,
+    )
+    assert "60 listings marked as sold." in selected.text  # every row, not 50 or 51
     ListingFactory.create_batch(1, band=None)
     assert Listing.objects.filter(title__startswith="Listing").count() == 61
     filtered = admin_client.get(reverse("admin:listings_listing_changelist"), {"q": "zzz"})
