@@ -29,7 +29,8 @@ def site_url(name):
     """{% url name %} for a page without arguments (home, bands, merch, contact, search).
 
     Every page links to the same few pages; reverse() runs once per script prefix, not on each
-    page (six {% url %} and {% static %} tags cost a fifth of a band page's rendering).
+    page (the eight {% url %} and {% static %} tags of base.html cost a fifth of a band page's
+    rendering).
     """
     return fixed_url(name, get_script_prefix(), get_urlconf())
 
