@@ -5,7 +5,9 @@ from decimal import Decimal
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import InterfaceError, OperationalError, connection, models
+from django.db.models import F
 from django.db.models.functions import Coalesce, Lower
+from django.db.models.lookups import IsNull
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -221,6 +223,29 @@ class Listing(models.Model):
             models.Index(fields=["sold", "-created_at", "-id"], name="listings_listing_feed_idx"),
             models.Index(
                 fields=["band", "sold", "-created_at", "-id"], name="listings_listing_band_feed_idx"
+            ),
+            # The other orders of the shop's list (ShopFilterForm.SORTS), unknown values last.
+            models.Index(fields=["sold", "title", "id"], name="listings_listing_title_idx"),
+            models.Index(
+                F("sold"),
+                IsNull(F("year"), True),
+                F("year").desc(),
+                F("id").desc(),
+                name="listings_listing_year_idx",
+            ),
+            models.Index(
+                F("sold"),
+                IsNull(F("price"), True),
+                F("price"),
+                F("id"),
+                name="listings_listing_price_lo_idx",
+            ),
+            models.Index(
+                F("sold"),
+                IsNull(F("price"), True),
+                F("price").desc(),
+                F("id").desc(),
+                name="listings_listing_price_hi_idx",
             ),
         ]
         constraints = [

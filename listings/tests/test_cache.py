@@ -316,6 +316,29 @@ def test_flat_pages_match_plain_pagination_in_every_sort(sort, deferred_join_off
         assert list(flat.page(number)) == list(plain.page(number)), number
 
 
+def sorts_rows(queryset):
+    """Whether the database sorts rows itself for `queryset` rather than reading an index in
+    order. On PostgreSQL the planner is told to avoid sorting wherever an index can serve."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL enable_sort = off")
+            cursor.execute(f"EXPLAIN {sql}", params)
+            return any("Sort" in row[0] for row in cursor.fetchall())
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        return any("TEMP B-TREE" in row[-1] for row in cursor.fetchall())
+
+
+@pytest.mark.parametrize("sort", list(ShopFilterForm.SORTS))
+def test_every_order_of_the_shop_list_is_read_from_an_index(sort):
+    ListingFactory.create_batch(5)
+    assert sorts_rows(Listing.objects.order_by("description")[:20])  # no index: the check sees it
+    listings = ShopFilterForm({"sort": sort}).filter(Listing.objects.with_band())
+    assert not sorts_rows(listings[:20])
+    assert not sorts_rows(listings.reverse()[:20])  # the back half of the list, read from the end
+    assert not sorts_rows(listings.values("pk")[:20])  # the deferred join for deep pages
+
+
 def test_admin_changelist_never_counts_past_the_cap(admin_client, monkeypatch):
     monkeypatch.setattr(CappedCountPaginator, "CAP", 50)
     ListingFactory.create_batch(60, band=None)
