@@ -147,6 +147,8 @@ def measure(bare_url, url, args, headers=()):
         bare = wrk(bare_url, args.seconds)
         figures = wrk(url, args.seconds, headers)
         rounds.append({**figures, "ratio": figures["rps"] / bare["rps"]})
+    ratios = " ".join(f"{figures['ratio']:.2f}" for figures in rounds)
+    print(f"bench: {url.split('/', 3)[-1][:60]!r} ratios {ratios}", file=sys.stderr)
     median = sorted(rounds, key=lambda figures: figures["ratio"])[len(rounds) // 2]
     return {**median, "errors": sum(figures["errors"] for figures in rounds)}
 

@@ -1,6 +1,7 @@
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from listings.management.commands.loaddemo import SEED_BANDS, SEED_LISTINGS
 from listings.models import Band, Listing
@@ -43,6 +44,21 @@ def test_loaddemo_tops_up_synthetic_data():
     call_command("loaddemo", bands=8, listings=25)
     assert Band.objects.filter(name__startswith="Demo Band").count() == 8
     assert Listing.objects.filter(title__startswith="Demo item").count() == 25
+
+
+@pytest.mark.django_db(transaction=True)
+def test_loaddemo_leaves_bulk_data_analyzed_and_vacuumed():
+    call_command("loaddemo", verbosity=0, bands=5, listings=50)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT relname FROM pg_stat_user_tables "
+                "WHERE last_vacuum IS NOT NULL AND last_analyze IS NOT NULL"
+            )
+        else:
+            cursor.execute("SELECT tbl FROM sqlite_stat1")
+        tables = {row[0] for row in cursor.fetchall()}
+    assert {"listings_band", "listings_listing"} <= tables
 
 
 @pytest.mark.parametrize(
