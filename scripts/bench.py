@@ -147,7 +147,7 @@ def measure(bare_url, url, args, headers=()):
         bare = wrk(bare_url, args.seconds)
         figures = wrk(url, args.seconds, headers)
         rounds.append({**figures, "ratio": figures["rps"] / bare["rps"]})
-    ratios = " ".join(f"{figures['ratio']:.2f}" for figures in rounds)
+    ratios = " ".join(f"{figures['ratio']:.3f}" for figures in rounds)
     print(f"bench: {url.split('/', 3)[-1][:60]!r} ratios {ratios}", file=sys.stderr)
     median = sorted(rounds, key=lambda figures: figures["ratio"])[len(rounds) // 2]
     return {**median, "errors": sum(figures["errors"] for figures in rounds)}
@@ -261,7 +261,7 @@ def print_table(label, pages, results, rounds, seconds):
             else:
                 cells.append(f"{figures['rps']:,.0f} ({figures['p50']:.1f} / {figures['p99']:.1f})")
             error = " (errors!)" if figures["errors"] else ""
-            cells.append(f"{figures['ratio']:.2f}{error}")
+            cells.append(f"{figures['ratio']:.3f}{error}")
         print("| " + " | ".join(cells) + " |")
     print(
         "\nEach ratio divides a page's requests/s by the bare view's, measured just before it by "
