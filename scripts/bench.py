@@ -139,7 +139,7 @@ def wrk(url, seconds, headers=()):
     return {"rps": rps, "p50": p50, "p99": p99, "errors": int(non2xx.group(1)) if non2xx else 0}
 
 
-def measure(bare_url, url, args, headers=()):
+def measure(label, bare_url, url, args, headers=()):
     """`url` loaded right after the bare view, `args.rounds` times: the figures of the round
     with the median ratio (this machine's speed drifts from second to second)."""
     rounds = []
@@ -148,7 +148,7 @@ def measure(bare_url, url, args, headers=()):
         figures = wrk(url, args.seconds, headers)
         rounds.append({**figures, "ratio": figures["rps"] / bare["rps"]})
     ratios = " ".join(f"{figures['ratio']:.3f}" for figures in rounds)
-    print(f"bench: {url.split('/', 3)[-1][:60]!r} ratios {ratios}", file=sys.stderr)
+    print(f"bench: {label}: ratios {ratios}", file=sys.stderr)
     median = sorted(rounds, key=lambda figures: figures["ratio"])[len(rounds) // 2]
     return {**median, "errors": sum(figures["errors"] for figures in rounds)}
 
@@ -226,7 +226,11 @@ def main():
             for name, page in pages.items():
                 headers = cookie if name.startswith("admin") else ()
                 results[name]["uncached"] = measure(
-                    server.base + bare_url, server.base + page["url"], args, headers
+                    f"{name}, uncached",
+                    server.base + bare_url,
+                    server.base + page["url"],
+                    args,
+                    headers,
                 )
         cached_env = {**env, "CACHE_URL": f"filecache://{tmp}/cache"}
         with Server(cached_env) as server:
@@ -235,10 +239,11 @@ def main():
                     continue
                 url = server.base + page["url"]
                 etag = get_etag(url, ())
-                results[name]["cached"] = measure(server.base + bare_url, url, args)
+                bare = server.base + bare_url
+                results[name]["cached"] = measure(f"{name}, cached", bare, url, args)
                 if name != "bare view":
                     conditional = (f"If-None-Match: {etag}",)
-                    results[name]["304"] = measure(server.base + bare_url, url, args, conditional)
+                    results[name]["304"] = measure(f"{name}, 304", bare, url, args, conditional)
         print_table(label, pages, results, args.rounds, args.seconds)
 
 
