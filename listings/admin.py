@@ -61,11 +61,11 @@ class ListingAdmin(admin.ModelAdmin):
     show_full_result_count = False
     actions = ["mark_sold", "mark_available"]
 
-    @admin.action(description="Mark selected listings as sold")
+    @admin.action(description="Mark selected listings as sold", permissions=["change"])
     def mark_sold(self, request, queryset):
         self._set_sold(request, queryset, sold=True)
 
-    @admin.action(description="Mark selected listings as available")
+    @admin.action(description="Mark selected listings as available", permissions=["change"])
     def mark_available(self, request, queryset):
         self._set_sold(request, queryset, sold=False)
 

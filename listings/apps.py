@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.db.backends.signals import connection_created
+from django.db.models.signals import post_migrate
 
 
 def register_sqlite_functions(sender, connection, **kwargs):
@@ -17,3 +18,11 @@ class ListingsConfig(AppConfig):
 
     def ready(self):
         connection_created.connect(register_sqlite_functions, dispatch_uid="merchex-sqlite-fold")
+        # After Django has created this app's permissions (auth's own post_migrate handler).
+        post_migrate.connect(sync_shop_staff, sender=self, dispatch_uid="merchex-shop-staff")
+
+
+def sync_shop_staff(**kwargs):
+    from listings.roles import sync_shop_staff
+
+    sync_shop_staff()

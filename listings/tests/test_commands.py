@@ -91,3 +91,17 @@ def test_listings_migrations_reverse_and_reapply(band):
     assert Band.objects.count() == 0
     call_command("loaddemo", verbosity=0)
     assert Listing.objects.filter(band__name="De La Soul").exists()
+
+
+def test_addshopstaff_makes_a_helper_who_can_run_the_catalogue_only(capsys):
+    call_command("addshopstaff", "helper")
+    assert "Shop staff login: username 'helper', password '" in capsys.readouterr().out
+    helper = get_user_model().objects.get(username="helper")
+    assert helper.is_staff
+    assert not helper.is_superuser
+    assert helper.has_perms(["listings.change_band", "listings.delete_listing"])
+    assert not helper.has_perm("auth.change_user")
+    assert not helper.has_perm("auth.change_group")
+    call_command("addshopstaff", "helper")  # again: no new password, still one group
+    assert "'helper' is now shop staff." in capsys.readouterr().out
+    assert helper.groups.count() == 1
