@@ -73,7 +73,12 @@ class ContactForm(forms.Form):
     )
     message = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 6}))
     listing = forms.ModelChoiceField(
-        queryset=Listing.objects.only("title"), required=False, widget=forms.HiddenInput
+        queryset=Listing.objects.only("title"),
+        required=False,
+        widget=forms.HiddenInput,
+        error_messages={
+            "invalid_choice": "The item this message was about is no longer in the shop.",
+        },
     )
     # A honeypot: hidden from people by the stylesheet, filled in by simple bots.
     website = forms.CharField(

@@ -15,8 +15,25 @@ from listings.models import Band, Listing
 HOME_ITEMS = 8
 SEARCH_BANDS = 24
 MAX_QUERY_LENGTH = 100
+MAX_ID = 2**63 - 1  # the largest primary key either database stores
 
 logger = logging.getLogger(__name__)
+
+
+def parse_id(value):
+    """A primary key from user input, or None: ASCII digits only ("²" and "١" pass str.isdigit()
+    but are no id), in the range a database key can hold."""
+    if not (value and value.isascii() and value.isdigit()):
+        return None
+    number = int(value)
+    return number if 0 < number <= MAX_ID else None
+
+
+def clean_text(value):
+    """User text made safe to query with: no NUL (PostgreSQL refuses it in text), no lone
+    surrogates (unencodable) or other control characters; runs of white space become one."""
+    kept = "".join(c for c in value if c.isprintable() or c.isspace())
+    return " ".join(kept.split())
 
 
 def paginate(request, queryset):
@@ -159,7 +176,7 @@ def listing_detail(request, listing_id, slug=None):
 
 
 def search(request):
-    query = " ".join(request.GET.get("q", "").split())[:MAX_QUERY_LENGTH]
+    query = clean_text(request.GET.get("q", ""))[:MAX_QUERY_LENGTH]
     context = {"query": query, "breadcrumbs": crumbs(("Search", None))}
     if query:
         bands = list(
@@ -181,8 +198,8 @@ def contact(request):
             return redirect("listings:contact-thanks")
         about = form.cleaned_data.get("listing")
     else:
-        listing_id = request.GET.get("listing", "")
-        about = Listing.objects.filter(pk=listing_id).first() if listing_id.isdigit() else None
+        listing_id = parse_id(request.GET.get("listing"))
+        about = Listing.objects.filter(pk=listing_id).first() if listing_id else None
         form = ContactForm(initial={"listing": about})
     context = {"form": form, "about": about, "breadcrumbs": crumbs(("Contact", None))}
     return render(request, "listings/contact.html", context)
@@ -191,6 +208,22 @@ def contact(request):
 def contact_thanks(request):
     context = {"breadcrumbs": crumbs(("Contact", reverse("listings:contact")), ("Thank you", None))}
     return render(request, "listings/contact_thanks.html", context)
+
+
+def bad_request(request, exception):
+    """The site's own 400 page. Unlike Django's default it reads nothing from the request body,
+    which may be what was malformed (Django's checks its CSRF token, parsing the body again)."""
+    return render(request, "400.html", status=400)
+
+
+def permission_denied(request, exception):
+    return render(request, "403.html", status=403)
+
+
+def csrf_failure(request, reason=""):
+    """A form posted without a valid security token (an expired page, cookies blocked)."""
+    logger.info("csrf: %s %s: %s", request.method, request.path, reason)
+    return render(request, "403_csrf.html", status=403)
 
 
 @require_GET

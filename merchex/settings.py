@@ -155,6 +155,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "listings.views.csrf_failure"  # the site's own page, not Django's bare one
 
 # Content-Security-Policy (django-csp): no inline or third-party scripts anywhere, admin included.
 CONTENT_SECURITY_POLICY = {

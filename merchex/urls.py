@@ -5,6 +5,9 @@ from django.urls import include, path
 from listings.caching import fan_page
 from listings.sitemaps import SITEMAPS
 
+handler400 = "listings.views.bad_request"
+handler403 = "listings.views.permission_denied"
+
 admin.site.site_header = "merchex administration"
 admin.site.site_title = "merchex admin"
 
