@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.contrib.admin.templatetags.admin_urls import admin_urlname
 from django.urls import reverse
@@ -127,3 +129,83 @@ def test_admin_changelist_query_count_is_constant(
     with django_assert_num_queries(queries):
         response = admin_client.get(admin_url(model, "changelist"))
     assert response.status_code == 200
+
+
+# Big bands: the change page shows the newest listings only and saves however large the band.
+
+
+def change_form_data(response):
+    """What a browser posts back from an admin change page: every field as rendered."""
+    data = {}
+    forms = [response.context["adminform"].form]
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        forms += formset.forms
+        for name, field in formset.management_form.fields.items():
+            data[formset.management_form.add_prefix(name)] = formset.management_form[name].value()
+    for form in forms:
+        for name in form.fields:
+            value = form[name].value()
+            if value is True:
+                data[form.add_prefix(name)] = "on"
+            elif value not in (None, False):
+                data[form.add_prefix(name)] = value
+    return data
+
+
+@pytest.fixture
+def big_band(band):
+    def grow(size):
+        Listing.objects.bulk_create(
+            Listing(title=f"Tee {n:05}", type="Clothing", band=band) for n in range(size)
+        )
+        return band
+
+    return grow
+
+
+def test_band_change_page_size_and_queries_do_not_grow_with_the_band(
+    admin_client, big_band, django_assert_num_queries
+):
+    sizes = {}
+    for total in (30, 600):
+        band = big_band(total - Listing.objects.count())
+        # Session, user, the band with its listing count, the newest listings.
+        with django_assert_num_queries(4):
+            response = admin_client.get(admin_url(Band, "change", band.pk))
+        rows = re.findall(r'name="listings-(\d+)-title"', response.text)
+        assert rows == [str(n) for n in range(21)]  # the 20 newest and one blank row
+        assert f"all {total:,} listings of this band" in response.text
+        assert f"?band__id__exact={band.pk}" in response.text
+        sizes[total] = len(response.content)
+    assert sizes[600] < 200_000
+    assert abs(sizes[600] - sizes[30]) < 200  # ids and the count in the link, nothing more
+
+
+def test_a_band_with_10000_listings_is_saved_with_its_edits(admin_client, big_band, settings):
+    band = big_band(10_000)
+    page = admin_client.get(admin_url(Band, "change", band.pk))
+    data = change_form_data(page)
+    assert len(data) < settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+    data["name"] = "De La Soul (the band)"
+    data["listings-0-price"] = "25.00"
+    edited = data["listings-0-id"]
+    response = admin_client.post(admin_url(Band, "change", band.pk), data)
+    assert response.status_code == 302, response.context and response.context["errors"]
+    band.refresh_from_db()
+    assert band.name == "De La Soul (the band)"
+    assert band.listings.count() == 10_000
+    assert str(Listing.objects.get(pk=edited).price) == "25.00"
+
+
+def test_an_edit_to_a_row_that_is_no_longer_among_the_newest_is_kept(admin_client, big_band):
+    band = big_band(25)
+    page = admin_client.get(admin_url(Band, "change", band.pk))
+    data = change_form_data(page)
+    ListingFactory.create_batch(3, band=band)  # someone adds listings while the page is open
+    last = data["listings-TOTAL_FORMS"] - 2  # the oldest row shown (the last one is blank)
+    data[f"listings-{last}-title"] = "Renamed while others were added"
+    response = admin_client.post(admin_url(Band, "change", band.pk), data)
+    assert response.status_code == 302
+    assert Listing.objects.filter(title="Renamed while others were added", band=band).exists()
+    assert band.listings.count() == 28
