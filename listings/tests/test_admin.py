@@ -141,8 +141,9 @@ def change_form_data(response):
     for inline in response.context["inline_admin_formsets"]:
         formset = inline.formset
         forms += formset.forms
-        for name, field in formset.management_form.fields.items():
-            data[formset.management_form.add_prefix(name)] = formset.management_form[name].value()
+        management = formset.management_form
+        for name in management.fields:
+            data[management.add_prefix(name)] = management[name].value()
     for form in forms:
         for name in form.fields:
             value = form[name].value()
