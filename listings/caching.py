@@ -14,12 +14,14 @@ from collections import OrderedDict
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
+from django.db import InterfaceError, OperationalError
 from django.db.models import Subquery
 from django.http import HttpResponse
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.functional import cached_property
 from django.utils.http import http_date
 
+from listings.middleware import outage
 from listings.models import CatalogueVersion
 
 PAGE_TIMEOUT = 24 * 60 * 60  # entries of older versions simply age out
@@ -89,10 +91,32 @@ def cached_page(key):
     return page
 
 
-def store_page(key, response):
+def store_page(key, last_copy_key, response):
     page = (response.status_code, response["Content-Type"], response.content)
     local_pages.set(key, page)
-    cache.set(key, page, PAGE_TIMEOUT)
+    cache.set_many({key: page, last_copy_key: page}, PAGE_TIMEOUT)
+
+
+def stale_page(request, exc):
+    """While the database is unreachable: the last copy of this page any worker rendered
+    (stale-if-error, RFC 5861), marked so that nobody keeps it; else the error goes on to the
+    outage middleware's 503."""
+    page = cache.get(stale_key(request)) if settings.MERCHEX_PAGE_CACHE else None
+    if page is None:
+        raise exc
+    outage.failed(exc)
+    status, content_type, content = page
+    response = HttpResponse(content, status=status, content_type=content_type)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def url_digest(request):
+    return hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
+
+
+def stale_key(request):
+    return f"stale:{release()}:{url_digest(request)}"
 
 
 def fan_page(view):
@@ -106,7 +130,11 @@ def fan_page(view):
     def wrapper(request, *args, **kwargs):
         if request.method not in ("GET", "HEAD"):
             return view(request, *args, **kwargs)
-        version, changed_at = CatalogueVersion.current()
+        try:
+            version, changed_at = CatalogueVersion.current()
+        except (OperationalError, InterfaceError) as exc:
+            return stale_page(request, exc)
+        outage.answered()
         request.catalogue_version = version
         if not settings.MERCHEX_PAGE_CACHE:
             return view(request, *args, **kwargs)
@@ -114,8 +142,7 @@ def fan_page(view):
         last_modified = int(changed_at.timestamp())
         response = get_conditional_response(request, etag=etag, last_modified=last_modified)
         if response is None:
-            url_digest = hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
-            key = f"page:{release()}:{version}:{url_digest}"
+            key = f"page:{release()}:{version}:{url_digest(request)}"
             page = cached_page(key)
             if page is not None:
                 status, content_type, content = page
@@ -123,7 +150,7 @@ def fan_page(view):
             else:
                 response = view(request, *args, **kwargs)
                 if response.status_code == 200 and not response.cookies:
-                    store = functools.partial(store_page, key)
+                    store = functools.partial(store_page, key, stale_key(request))
                     if getattr(response, "is_rendered", True):
                         store(response)
                     else:  # a TemplateResponse (e.g. the sitemaps): store it once rendered

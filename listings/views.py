@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 
 from listings.caching import FlatPaginator, fan_page
 from listings.forms import ContactForm, ListingFilterForm, ShopFilterForm
+from listings.middleware import outage
 from listings.models import Band, Listing
 
 HOME_ITEMS = 8
@@ -244,6 +245,7 @@ def healthz(request):
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     except DatabaseError as exc:
-        logger.error("healthz: database unavailable: %s", exc.__class__.__name__)
+        outage.failed(exc)  # logged once per outage, not once per probe
         return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
+    outage.answered()
     return HttpResponse("ok\n", content_type="text/plain")

@@ -55,6 +55,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A styled 503 instead of a 500 while the database is unreachable.
+    "listings.middleware.DatabaseOutageMiddleware",
+    # Last, so that it wraps the view alone: a write that loses a deadlock is retried whole.
+    "listings.middleware.RetryConflictsMiddleware",
 ]
 
 ROOT_URLCONF = "merchex.urls"

@@ -5,6 +5,7 @@ from django.contrib.admin.templatetags.admin_urls import admin_urlname
 from django.urls import reverse
 
 from listings.models import Band, Listing
+from listings.tests.admin_forms import change_form_data
 from listings.tests.factories import BandFactory, ListingFactory
 
 pytestmark = pytest.mark.django_db
@@ -134,26 +135,6 @@ def test_admin_changelist_query_count_is_constant(
 # Big bands: the change page shows the newest listings only and saves however large the band.
 
 
-def change_form_data(response):
-    """What a browser posts back from an admin change page: every field as rendered."""
-    data = {}
-    forms = [response.context["adminform"].form]
-    for inline in response.context["inline_admin_formsets"]:
-        formset = inline.formset
-        forms += formset.forms
-        management = formset.management_form
-        for name in management.fields:
-            data[management.add_prefix(name)] = management[name].value()
-    for form in forms:
-        for name in form.fields:
-            value = form[name].value()
-            if value is True:
-                data[form.add_prefix(name)] = "on"
-            elif value not in (None, False):
-                data[form.add_prefix(name)] = value
-    return data
-
-
 @pytest.fixture
 def big_band(band):
     def grow(size):
@@ -204,7 +185,7 @@ def test_an_edit_to_a_row_that_is_no_longer_among_the_newest_is_kept(admin_clien
     page = admin_client.get(admin_url(Band, "change", band.pk))
     data = change_form_data(page)
     ListingFactory.create_batch(3, band=band)  # someone adds listings while the page is open
-    last = data["listings-TOTAL_FORMS"] - 2  # the oldest row shown (the last one is blank)
+    last = int(data["listings-TOTAL_FORMS"]) - 2  # the oldest row shown (the last one is blank)
     data[f"listings-{last}-title"] = "Renamed while others were added"
     response = admin_client.post(admin_url(Band, "change", band.pk), data)
     assert response.status_code == 302

@@ -1,0 +1,138 @@
+"""What a request does when the database pushes back: retry a conflict, degrade in an outage."""
+
+import logging
+import random
+import threading
+import time
+
+from django.db import InterfaceError, OperationalError, connection, transaction
+from django.shortcuts import render
+
+logger = logging.getLogger(__name__)
+
+# PostgreSQL's deadlock_detected and serialization_failure; SQLite's busy writer.
+CONFLICT_SQLSTATES = {"40P01", "40001"}
+RETRY_AFTER_SECONDS = 10
+
+
+def is_conflict(exc):
+    """Whether the database refused `exc`'s transaction only because another one got in its way:
+    the same work, tried again, will succeed."""
+    cause = exc.__cause__
+    if getattr(cause, "sqlstate", None) in CONFLICT_SQLSTATES:
+        return True
+    return "database is locked" in str(exc)
+
+
+def run_with_retry(work, *, attempts=4):
+    """Run `work()` in one transaction, again from the start if it lost a conflict (bounded, with
+    a short random pause so that the two sides do not collide again)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with transaction.atomic():
+                return work()
+        except OperationalError as exc:
+            if attempt == attempts or not is_conflict(exc):
+                raise
+            logger.warning("conflict, attempt %d of %d: %s", attempt, attempts, exc.__cause__)
+            time.sleep(random.uniform(0.01, 0.05) * attempt)
+    raise AssertionError("unreachable")
+
+
+class RetryConflictsMiddleware:
+    """Writes (POST and the like) run in one transaction, retried whole if the database reports
+    a deadlock or serialization failure, rather than answered with a 500 and the edit lost.
+
+    Messages the view queued in a failed attempt are dropped with it.
+    """
+
+    SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view, args, kwargs):
+        if request.method in self.SAFE_METHODS or transaction.get_connection().in_atomic_block:
+            return None
+        storage = getattr(request, "_messages", None)
+        queued = list(getattr(storage, "_queued_messages", []))
+
+        def attempt():
+            if storage is not None:
+                storage._queued_messages[:] = queued
+            return view(request, *args, **kwargs)
+
+        return run_with_retry(attempt)
+
+
+class Outage:
+    """Whether this process has found the database unreachable: logged once when an outage
+    starts and once when it ends, not a traceback per request."""
+
+    def __init__(self):
+        self.since = None
+        self.lock = threading.Lock()
+
+    def failed(self, exc):
+        with self.lock:
+            if self.since is None:
+                self.since = time.monotonic()
+                logger.error(
+                    "database unavailable (%s): serving cached pages and 503s until it answers",
+                    exc.__class__.__name__,
+                )
+
+    def answered(self):
+        if self.since is None:  # the usual case: no lock taken
+            return
+        with self.lock:
+            if self.since is not None:
+                logger.warning(
+                    "database available again after %.1f s", time.monotonic() - self.since
+                )
+                self.since = None
+
+
+outage = Outage()
+
+
+def unavailable(request):
+    """The site's own 503 page: the shop is briefly unable to reach its data."""
+    response = render(request, "503.html", status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class DatabaseOutageMiddleware:
+    """A request that cannot reach the database gets a styled 503 with Retry-After, not a 500.
+
+    Fan pages try their last cached copy first (listings.caching.fan_page); this catches the
+    rest. Only connection-level errors count: a bad query is still a bug, and still a 500.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, (OperationalError, InterfaceError)):
+            return None
+        if is_conflict(exception):
+            return unavailable(request)  # still conflicting after every retry: try again soon
+        if connection_lost():
+            outage.failed(exception)
+            return unavailable(request)
+        return None  # the database answered with an error: a bug, logged as a 500
+
+
+def connection_lost():
+    """Whether the last database error left no usable connection (the server is down or gone),
+    as opposed to a statement the server refused."""
+    raw = connection.connection
+    return raw is None or bool(getattr(raw, "closed", False))

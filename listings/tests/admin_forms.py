@@ -1,0 +1,59 @@
+"""Helpers for tests that drive admin forms as a browser would."""
+
+from html.parser import HTMLParser
+
+
+class FormFields(HTMLParser):
+    """The name/value pairs a browser submits from the page's main form (id ending "_form"):
+    text inputs, hidden inputs, ticked boxes, selected options and textareas."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.data = {}
+        self.in_form = False
+        self.select = None
+        self.textarea = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.in_form = (attrs.get("id") or "").endswith("_form")
+        if not self.in_form:
+            return
+        name = attrs.get("name")
+        if tag == "input" and name and "__prefix__" not in name:
+            kind = attrs.get("type", "text")
+            if kind in ("checkbox", "radio"):
+                if "checked" in attrs:
+                    self.data[name] = attrs.get("value", "on")
+            elif kind not in ("submit", "button", "file", "image", "reset"):
+                self.data[name] = attrs.get("value") or ""
+        elif tag == "select" and name and "__prefix__" not in name:
+            self.select = name
+            self.data.setdefault(name, "")
+        elif tag == "option" and self.select and "selected" in attrs:
+            self.data[self.select] = attrs.get("value", "")
+        elif tag == "textarea" and name and "__prefix__" not in name:
+            self.textarea = name
+            self.data[name] = ""
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.in_form = False
+        elif tag == "select":
+            self.select = None
+        elif tag == "textarea":
+            self.textarea = None
+
+    def handle_data(self, data):
+        if self.textarea:
+            # A browser drops the one newline that follows <textarea>.
+            text = self.data[self.textarea] + data
+            self.data[self.textarea] = text.removeprefix("\n")
+
+
+def change_form_data(response):
+    """What a browser posts back from an admin change page, unchanged."""
+    parser = FormFields()
+    parser.feed(response.content.decode())
+    return parser.data
