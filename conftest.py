@@ -21,6 +21,13 @@ def empty_cache():
     caching.clear()
 
 
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path_factory):
+    """Each test stores pictures in a folder of its own, removed with the test run."""
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+    return settings.MEDIA_ROOT
+
+
 @pytest.fixture
 def band(db):
     return BandFactory(name="De La Soul", genre="HH", year_formed=1988)

@@ -1,5 +1,7 @@
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.templatetags.admin_urls import admin_urlname
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
@@ -8,7 +10,22 @@ from django.utils.html import format_html
 from django.utils.translation import ngettext
 
 from listings.caching import CappedCountPaginator
-from listings.models import Band, Listing
+from listings.models import Band, Listing, ListingPhoto
+from listings.pictures import PictureFormField, rendition_widths
+
+
+def thumbnail(shown, size=64):
+    """A small preview of a stored picture (its smallest rendition), or a dash."""
+    if shown is None:
+        return "—"
+    width = rendition_widths(shown.width)[0]
+    height = max(1, round(size * shown.height / shown.width))
+    return format_html(
+        '<img src="{}" width="{}" height="{}" alt="" loading="lazy">',
+        shown.url(width, "webp"),
+        size,
+        height,
+    )
 
 
 class NewestListingsFormSet(BaseInlineFormSet):
@@ -21,7 +38,8 @@ class NewestListingsFormSet(BaseInlineFormSet):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.band_listings = self.queryset
-        self.queryset = self.queryset.order_by("-created_at", "-id")[: self.shown]
+        newest = self.queryset.select_related("cover").order_by("-created_at", "-id")
+        self.queryset = newest[: self.shown]
 
     def _existing_object(self, pk):
         # A posted row that is no longer among the newest (another listing was added meanwhile)
@@ -36,21 +54,27 @@ class NewestListingsFormSet(BaseInlineFormSet):
 class ListingInline(admin.TabularInline):
     model = Listing
     formset = NewestListingsFormSet
-    fields = ["title", "type", "year", "price", "sold"]
+    fields = ["thumbnail", "title", "type", "year", "price", "sold"]
+    readonly_fields = ["thumbnail"]
     verbose_name_plural = f"newest listings (up to {NewestListingsFormSet.shown})"
     extra = 1
     # New rows a single save can add: with the newest rows, well inside Django's field limit.
     max_num = NewestListingsFormSet.shown + 50
     show_change_link = True
 
+    @admin.display(description="Picture")
+    def thumbnail(self, listing):
+        return thumbnail(listing.shown_picture)
+
 
 @admin.register(Band)
 class BandAdmin(admin.ModelAdmin):
-    list_display = ["name", "genre", "year_formed", "active", "listing_count"]
+    list_display = ["thumbnail", "name", "genre", "year_formed", "active", "listing_count"]
+    list_display_links = ["thumbnail", "name"]
     list_filter = ["genre", "active"]
     search_fields = ["name"]
     inlines = [ListingInline]
-    readonly_fields = ["all_listings"]
+    readonly_fields = ["picture_preview", "all_listings"]
     list_per_page = 100
     paginator = CappedCountPaginator  # no changelist counts a whole table
     show_full_result_count = False
@@ -63,6 +87,14 @@ class BandAdmin(admin.ModelAdmin):
     @admin.display(description="Listings", ordering="listing_count")
     def listing_count(self, band):
         return band.listing_count
+
+    @admin.display(description="Picture")
+    def thumbnail(self, band):
+        return thumbnail(band.shown_picture)
+
+    @admin.display(description="Current picture")
+    def picture_preview(self, band):
+        return thumbnail(band.shown_picture, size=240)
 
     @admin.display(description="All listings")
     def all_listings(self, band):
@@ -77,6 +109,74 @@ class BandAdmin(admin.ModelAdmin):
             band.pk,
             label % {"count": f"{count:,}"},
         )
+
+
+class ListingPhotoInline(admin.TabularInline):
+    model = ListingPhoto
+    fields = ["preview", "image", "alt_text", "decorative", "position"]
+    readonly_fields = ["preview"]
+    extra = 0
+    verbose_name_plural = "pictures (the first is the main one)"
+
+    @admin.display(description="Preview")
+    def preview(self, photo):
+        return thumbnail(photo.shown_picture if photo.pk else None, size=120)
+
+
+class MultiplePictureInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultiplePictureField(PictureFormField):
+    """Several pictures in one <input type="file" multiple>, each checked like a single one;
+    a refused file is named in the error."""
+
+    widget = MultiplePictureInput(attrs={"accept": "image/jpeg,image/png,image/webp"})
+
+    def clean(self, data, initial=None):
+        uploads = data if isinstance(data, (list, tuple)) else [data] if data else []
+        cleaned, errors = [], []
+        for upload in uploads:
+            try:
+                cleaned.append(super().clean(upload, initial))
+            except ValidationError as exc:
+                errors += [f"{upload.name}: {message}" for message in exc.messages]
+        if errors:
+            raise ValidationError(errors)
+        return [upload for upload in cleaned if upload]
+
+
+class ListingAdminForm(forms.ModelForm):
+    add_pictures = MultiplePictureField(
+        required=False,
+        label="Add pictures",
+        help_text="Choose one or several JPEG, PNG or WebP files; they go after the pictures "
+        "above, in the order chosen.",
+    )
+    add_pictures_alt = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Description of the added pictures",
+        help_text="What they show, for people who cannot see them (edit each one after saving).",
+    )
+    add_pictures_decorative = forms.BooleanField(
+        required=False, label="The added pictures are decorative"
+    )
+
+    class Meta:
+        model = Listing
+        fields = ["title", "description", "type", "year", "price", "sold", "band"]
+
+    def clean(self):
+        data = super().clean()
+        if (
+            data.get("add_pictures")
+            and not data.get("add_pictures_alt", "").strip()
+            and not data.get("add_pictures_decorative")
+        ):
+            message = 'Describe the pictures, or tick "decorative" if they add nothing.'
+            self.add_error("add_pictures_alt", message)
+        return data
 
 
 class HasBandFilter(admin.SimpleListFilter):
@@ -96,15 +196,37 @@ class HasBandFilter(admin.SimpleListFilter):
 
 @admin.register(Listing)
 class ListingAdmin(admin.ModelAdmin):
-    list_display = ["title", "band", "type", "year", "sold"]
+    form = ListingAdminForm
+    inlines = [ListingPhotoInline]
+    list_display = ["thumbnail", "title", "band", "type", "year", "sold"]
+    list_display_links = ["thumbnail", "title"]
     list_filter = ["type", "sold", HasBandFilter]
     search_fields = ["title", "band__name"]
     autocomplete_fields = ["band"]
-    list_select_related = ["band"]
+    list_select_related = ["band", "cover"]
     list_per_page = 100
     paginator = CappedCountPaginator  # no changelist counts a whole table
     show_full_result_count = False
     actions = ["mark_sold", "mark_available"]
+
+    @admin.display(description="Picture")
+    def thumbnail(self, listing):
+        return thumbnail(listing.shown_picture)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        listing = form.instance
+        uploads = form.cleaned_data.get("add_pictures") or []
+        last = listing.photos.aggregate(last=models.Max("position"))["last"]
+        start = 0 if last is None else last + 1
+        for number, upload in enumerate(uploads):
+            ListingPhoto(
+                listing=listing,
+                image=upload,
+                alt_text=form.cleaned_data.get("add_pictures_alt", ""),
+                decorative=form.cleaned_data.get("add_pictures_decorative", False),
+                position=start + number,
+            ).save()
 
     @admin.action(description="Mark selected listings as sold", permissions=["change"])
     def mark_sold(self, request, queryset):

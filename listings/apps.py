@@ -19,10 +19,16 @@ class ListingsConfig(AppConfig):
     def ready(self):
         connection_created.connect(register_sqlite_functions, dispatch_uid="merchex-sqlite-fold")
         # After Django has created this app's permissions (auth's own post_migrate handler).
-        post_migrate.connect(sync_shop_staff, sender=self, dispatch_uid="merchex-shop-staff")
+        # Then: the catalogue-version triggers (a rebuilt SQLite table loses them) and the
+        # "Shop staff" group, both brought in step with the models.
+        post_migrate.connect(after_migrate, sender=self, dispatch_uid="merchex-after-migrate")
 
 
-def sync_shop_staff(**kwargs):
+def after_migrate(using, **kwargs):
+    from django.db import connections
+
+    from listings import triggers
     from listings.roles import sync_shop_staff
 
+    triggers.install(connections[using])
     sync_shop_staff()

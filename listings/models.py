@@ -3,17 +3,26 @@ import functools
 import unicodedata
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import InterfaceError, OperationalError, connection, models
-from django.db.models import F
+from django.db.models import F, OuterRef, Subquery
 from django.db.models.functions import Coalesce, Lower
 from django.db.models.lookups import IsNull
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.text import slugify
 
+from listings.pictures import Picture, PictureField, PictureMixin, delete_after_commit
+
 FIRST_YEAR = 1900
+ALT_TEXT_HELP = (
+    "What the picture shows, for people who cannot see it (read aloud by screen readers), "
+    'e.g. "Black tee with the tour dates on the back".'
+)
 
 
 def current_year():
@@ -94,7 +103,7 @@ class BandQuerySet(models.QuerySet):
         return self.annotate(listing_count=Coalesce(models.Subquery(counts), 0))
 
 
-class Band(models.Model):
+class Band(PictureMixin, models.Model):
     class Genre(models.TextChoices):
         HIP_HOP = "HH", "Hip Hop"
         SYNTH_POP = "SP", "Synth Pop"
@@ -124,6 +133,12 @@ class Band(models.Model):
     )
     active = models.BooleanField(default=True, help_text="Untick when the band has split up.")
     official_homepage = models.URLField(blank=True)
+    picture = PictureField(blank=True, help_text="A photo or logo of the band: JPEG, PNG or WebP.")
+    picture_width = models.PositiveIntegerField(null=True, editable=False)
+    picture_height = models.PositiveIntegerField(null=True, editable=False)
+    picture_alt = models.CharField(
+        "picture description", max_length=200, blank=True, help_text=ALT_TEXT_HELP
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -143,8 +158,22 @@ class Band(models.Model):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        self.save_picture(functools.partial(super().save, *args, **kwargs), picture_in_use)
+
     def get_absolute_url(self):
         return detail_url("listings:band-detail", self.pk, self.slug)
+
+    def clean(self):
+        if self.picture and not self.picture_alt.strip():
+            raise ValidationError({"picture_alt": "Describe the picture in a few words."})
+
+    @property
+    def shown_picture(self):
+        """The stored picture (not one just chosen in a form that has not been saved)."""
+        if not (self.picture and self.picture._committed and self.picture_width):
+            return None
+        return Picture(self.picture.name, self.picture_width, self.picture_height, self.picture_alt)
 
     @property
     def genre_label(self):
@@ -169,9 +198,17 @@ class ListingQuerySet(models.QuerySet):
             folded_title=Unaccent("title"), folded_band=Unaccent("band__name")
         ).filter(models.Q(folded_title__contains=folded) | models.Q(folded_band__contains=folded))
 
+    def for_cards(self):
+        """What a listing card shows, its main picture joined in: one query for a whole page."""
+        return self.select_related("cover").only(*Listing.CARD_FIELDS, *Listing.COVER_FIELDS)
+
     def with_band(self):
-        """Listings with the band's name and id joined in: one query for a whole page."""
-        return self.select_related("band").only(*Listing.CARD_FIELDS, "band__name")
+        """Cards with the band's name and id joined in too."""
+        return (
+            self.for_cards()
+            .select_related("band")
+            .only(*Listing.CARD_FIELDS, *Listing.COVER_FIELDS, "band__name")
+        )
 
 
 class Listing(models.Model):
@@ -182,7 +219,14 @@ class Listing(models.Model):
         MISC = "Misc", "Miscellaneous"
 
     # The columns a listing card needs; list pages load only these.
-    CARD_FIELDS = ("title", "sold", "year", "type", "price", "band")
+    CARD_FIELDS = ("title", "sold", "year", "type", "price", "band", "cover")
+    COVER_FIELDS = (
+        "cover__image",
+        "cover__image_width",
+        "cover__image_height",
+        "cover__alt_text",
+        "cover__decorative",
+    )
 
     title = models.CharField(max_length=100)
     description = models.TextField(blank=True)
@@ -210,6 +254,15 @@ class Listing(models.Model):
         related_name="listings",
         db_index=False,  # listings_listing_band_feed_idx starts with band_id
         help_text="Leave empty for merch not tied to one band. Deleting a band keeps its listings.",
+    )
+    cover = models.ForeignKey(
+        "ListingPhoto",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The main picture: the first of the listing's photos (kept in step by them).",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -260,6 +313,16 @@ class Listing(models.Model):
     def get_absolute_url(self):
         return detail_url("listings:listing-detail", self.pk, self.slug)
 
+    def refresh_cover(self):
+        """Point `cover` at the first photo, in one statement (none left: no cover)."""
+        first = ListingPhoto.objects.filter(listing=OuterRef("pk")).values("pk")[:1]
+        Listing.objects.filter(pk=self.pk).update(cover=Subquery(first))
+
+    @property
+    def shown_picture(self):
+        cover = self.cover
+        return cover.shown_picture if cover else None
+
     @property
     def type_label(self):
         return choice_label(self.Type, self.type)
@@ -267,6 +330,72 @@ class Listing(models.Model):
     @property
     def slug(self):
         return readable_slug(self.title, "item")
+
+
+class ListingPhoto(PictureMixin, models.Model):
+    """One picture of a listing (front, back, detail...), in the order staff choose."""
+
+    PICTURE = "image"
+
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="photos")
+    image = PictureField("picture", help_text="JPEG, PNG or WebP.")
+    image_width = models.PositiveIntegerField(null=True, editable=False)
+    image_height = models.PositiveIntegerField(null=True, editable=False)
+    alt_text = models.CharField("description", max_length=200, blank=True, help_text=ALT_TEXT_HELP)
+    decorative = models.BooleanField(
+        default=False,
+        help_text="Tick only if the picture adds nothing that the listing's text does not say.",
+    )
+    position = models.PositiveSmallIntegerField(
+        default=0, help_text="Pictures show in this order; the first is the main one."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [
+            models.Index(fields=["listing", "position", "id"], name="listings_photo_order_idx")
+        ]
+
+    def __str__(self):
+        return self.alt_text or f"Picture {self.position} of {self.listing_id}"
+
+    def save(self, *args, **kwargs):
+        self.save_picture(functools.partial(super().save, *args, **kwargs), picture_in_use)
+        self.listing.refresh_cover()
+
+    def clean(self):
+        if not self.decorative and not self.alt_text.strip():
+            raise ValidationError(
+                {"alt_text": 'Describe the picture, or tick "decorative" if it adds nothing.'}
+            )
+
+    @property
+    def shown_picture(self):
+        """The stored picture (not one just chosen in a form that has not been saved)."""
+        if not (self.image and self.image._committed and self.image_width):
+            return None
+        alt = "" if self.decorative else self.alt_text
+        return Picture(self.image.name, self.image_width, self.image_height, alt)
+
+
+def picture_in_use(name):
+    """Whether any band or photo still shows the picture stored as `name`."""
+    return (
+        ListingPhoto.objects.filter(image=name).exists()
+        or Band.objects.filter(picture=name).exists()
+    )
+
+
+@receiver(post_delete, sender=ListingPhoto)
+def photo_deleted(sender, instance, **kwargs):
+    delete_after_commit(instance.image.name, instance.image_width, picture_in_use)
+    Listing(pk=instance.listing_id).refresh_cover()
+
+
+@receiver(post_delete, sender=Band)
+def band_deleted(sender, instance, **kwargs):
+    delete_after_commit(instance.picture.name, instance.picture_width, picture_in_use)
 
 
 class CatalogueVersion(models.Model):

@@ -11,7 +11,7 @@ from django.contrib.contenttypes.models import ContentType
 SHOP_STAFF = "Shop staff"
 
 # The models staff curate. Internal tables (the catalogue version) are not for anyone to edit.
-CATALOGUE_MODELS = ("band", "listing")
+CATALOGUE_MODELS = ("band", "listing", "listingphoto")
 
 
 def catalogue_permissions():

@@ -68,7 +68,14 @@ def crumbs(*trail):
     return [("Home", reverse("listings:home")), *trail]
 
 
-def band_structured_data(band, url):
+def absolute_picture(request, shown):
+    """(url, width, height) of a picture's largest JPEG rendition, as an absolute URL: for link
+    previews (og:image) and structured data."""
+    url, width, height = shown.largest
+    return request.build_absolute_uri(url), width, height
+
+
+def band_structured_data(band, url, image=None):
     """schema.org MusicGroup for search engines (JSON-LD)."""
     data = {
         "@context": "https://schema.org",
@@ -82,10 +89,12 @@ def band_structured_data(band, url):
         data["description"] = band.biography[:500]
     if band.official_homepage:
         data["sameAs"] = [band.official_homepage]
+    if image:
+        data["image"] = image
     return data
 
 
-def listing_structured_data(listing, url):
+def listing_structured_data(listing, url, images=()):
     """schema.org Product with its Offer and availability (JSON-LD)."""
     offer = {
         "@type": "Offer",
@@ -107,6 +116,8 @@ def listing_structured_data(listing, url):
         data["description"] = listing.description[:500]
     if listing.band:
         data["brand"] = {"@type": "Brand", "name": listing.band.name}
+    if images:
+        data["image"] = list(images)
     return data
 
 
@@ -132,14 +143,17 @@ def band_detail(request, band_id, slug=None):
     if response := canonical_redirect(request, band, slug):
         return response
     form = ListingFilterForm(request.GET)
-    listings = form.filter(band.listings.only(*Listing.CARD_FIELDS))
+    listings = form.filter(band.listings.for_cards())
     url = request.build_absolute_uri(band.get_absolute_url())
+    shown = band.shown_picture
+    share = absolute_picture(request, shown) if shown else None
     context = {
         "band": band,
         "form": form,
         "page_obj": paginate(request, listings),
         "canonical_url": url,
-        "band_ld": band_structured_data(band, url),
+        "share_picture": share,
+        "band_ld": band_structured_data(band, url, share and share[0]),
         "breadcrumbs": crumbs(("Bands", reverse("listings:band-list")), (band.name, None)),
     }
     return render(request, "listings/band_detail.html", context)
@@ -162,15 +176,20 @@ def listing_detail(request, listing_id, slug=None):
     listing = get_object_or_404(Listing.objects.select_related("band"), pk=listing_id)
     if response := canonical_redirect(request, listing, slug):
         return response
+    # A listing without a cover has no photos: no query for its (empty) gallery.
+    photos = [photo.shown_picture for photo in listing.photos.all()] if listing.cover_id else []
     trail = [("Merch", reverse("listings:listing-list"))]
     if listing.band:
         band = listing.band
         trail = [("Bands", reverse("listings:band-list")), (band.name, band.get_absolute_url())]
     url = request.build_absolute_uri(listing.get_absolute_url())
+    shared = [absolute_picture(request, shown) for shown in photos]
     context = {
         "listing": listing,
+        "photos": photos,
         "canonical_url": url,
-        "listing_ld": listing_structured_data(listing, url),
+        "share_picture": shared[0] if shared else None,
+        "listing_ld": listing_structured_data(listing, url, [image[0] for image in shared]),
         "breadcrumbs": crumbs(*trail, (listing.title, None)),
     }
     return render(request, "listings/listing_detail.html", context)

@@ -143,6 +143,15 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 
+# Uploaded pictures (listings/pictures.py): files under MEDIA_ROOT, served at MEDIA_URL by the
+# proxy in production and by runserver in development.
+MEDIA_URL = env.str("DJANGO_MEDIA_URL", default="/media/")
+MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=BASE_DIR / "media")
+MERCHEX_UPLOAD_MAX_BYTES = env.int("MERCHEX_UPLOAD_MAX_BYTES", default=15_000_000)
+MERCHEX_UPLOAD_MAX_PIXELS = env.int("MERCHEX_UPLOAD_MAX_PIXELS", default=40_000_000)
+# Widths of the renditions pages serve (srcset); each is made as WebP and JPEG.
+MERCHEX_RENDITION_WIDTHS = (320, 640, 1280)
+
 # HTTPS: on by default outside development. Behind a TLS-terminating proxy, also set
 # DJANGO_SECURE_PROXY_SSL_HEADER=true so Django trusts its X-Forwarded-Proto header.
 HTTPS = env.bool("DJANGO_HTTPS", default=not DEBUG)

@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.sitemaps import views as sitemaps_views
 from django.urls import include, path
@@ -27,3 +29,6 @@ urlpatterns = [
     ),
     path("", include("listings.urls")),
 ]
+# Development only (static() adds nothing unless DEBUG): in production the proxy serves the
+# pictures, or they come from object storage (README: Pictures).
+urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

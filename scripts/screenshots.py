@@ -1,9 +1,10 @@
-"""Refresh the README's screenshots of a band page (phone and laptop) from the demo data.
+"""Refresh the README's screenshots (a band page on a phone and a laptop, an item's page on a
+laptop) from the demo data, pictures included.
 
 Usage: .venv/bin/python scripts/screenshots.py   (or: make screenshots)
 
 Builds a throwaway SQLite database with the demo data, serves it with Django's development
-server on 127.0.0.1, and photographs De La Soul's page with Debian's Chromium.
+server on 127.0.0.1, and photographs the pages with Debian's Chromium.
 """
 
 import os
@@ -20,7 +21,12 @@ from listings.tests.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from listings.tests.servers import free_port, wait_until_healthy  # noqa: E402
 
 OUT = BASE_DIR / "docs" / "screenshots"
-SHOTS = {"band-phone.png": (375, 812), "band-laptop.png": (1280, 900)}
+# file: (width, height, how to get to the page from the search box)
+SHOTS = {
+    "band-phone.png": (375, 812, "de la soul", "#results-bands + ul"),
+    "band-laptop.png": (1280, 900, "de la soul", "#results-bands + ul"),
+    "listing-laptop.png": (1280, 900, "hoodie", ".cards"),
+}
 
 
 def main():
@@ -29,6 +35,7 @@ def main():
             **os.environ,
             "DJANGO_DEBUG": "true",
             "DATABASE_URL": f"sqlite:///{tmp}/demo.sqlite3",
+            "DJANGO_MEDIA_ROOT": f"{tmp}/media",
         }
 
         def manage(*args, **kwargs):
@@ -60,10 +67,14 @@ def shoot(base):
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        for name, (width, height) in SHOTS.items():
+        for name, (width, height, query, results) in SHOTS.items():
             page = browser.new_page(viewport={"width": width, "height": height})
-            page.goto(f"{base}/search/?q=de+la+soul")
-            page.locator("#results-bands + ul").get_by_role("link").first.click()
+            page.goto(f"{base}/search/?q={query}")
+            page.locator(results).get_by_role("link").first.click()
+            # Lazy pictures load as they come into view: scroll through the page first.
+            page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+            page.wait_for_load_state("networkidle")
+            page.evaluate("window.scrollTo(0, 0)")
             page.screenshot(path=OUT / name, full_page=True)
             print(f"wrote {(OUT / name).relative_to(BASE_DIR)}")
             page.close()

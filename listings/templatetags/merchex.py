@@ -79,8 +79,51 @@ def ld_json(data):
     return format_html('<script type="application/ld+json">{}</script>', mark_safe(text))
 
 
+# How wide a card's picture is drawn (static/css/site.css): two to a row on a phone.
+CARD_SIZES = "(min-width: 72rem) 14rem, (min-width: 48rem) 22vw, 45vw"
+
+
+def picture_html(picture, *, sizes, eager=False, priority=False, css_class=""):
+    """A <picture> of a stored picture's renditions: WebP first, JPEG for the rest, a srcset
+    the browser picks from by `sizes`, and explicit width/height so nothing moves as it loads.
+
+    Below the fold pictures load lazily; the page's main one (`priority`) loads first. Built
+    from the row alone: no storage call (test_pictures counts them).
+    """
+    width, height = picture.size_at(min(640, picture.width))
+    loading = ' fetchpriority="high"' if priority else "" if eager else ' loading="lazy"'
+    sizes = escape(sizes)
+    return (
+        f'<picture><source type="image/webp" srcset="{escape(picture.srcset("webp"))}" '
+        f'sizes="{sizes}"><img class="{css_class}" src="{escape(picture.url(width, "jpg"))}" '
+        f'srcset="{escape(picture.srcset("jpg"))}" sizes="{sizes}" width="{width}" '
+        f'height="{height}" alt="{escape(picture.alt)}"{loading} decoding="async"></picture>'
+    )
+
+
+def placeholder_html(listing_type, css_class):
+    """A drawing of the kind of item, for listings without a picture (decorative: alt="")."""
+    kind = str(listing_type).lower()
+    src = escape(fixed_static(f"img/placeholder-{kind}.svg", get_script_prefix()))
+    return f'<img class="{css_class}" src="{src}" width="320" height="320" alt="">'
+
+
 @register.simple_tag
-def listing_cards(listings, heading="h3", show_band=True):
+def picture(shown, sizes, eager=False, priority=False, css_class=""):
+    """{% picture band.shown_picture "16rem" priority=True %}"""
+    return mark_safe(
+        picture_html(shown, sizes=sizes, eager=eager, priority=priority, css_class=css_class)
+    )
+
+
+@register.simple_tag
+def placeholder(listing_type, css_class=""):
+    """{% placeholder listing.type "gallery-main" %}: the drawing for items with no picture."""
+    return mark_safe(placeholder_html(listing_type, css_class))
+
+
+@register.simple_tag
+def listing_cards(listings, heading="h3", show_band=True, eager=2):
     """A grid of listing cards, built in Python as the admin builds its result rows.
 
     A page shows twenty cards, and through the template engine (or format_html) they cost more
@@ -88,7 +131,7 @@ def listing_cards(listings, heading="h3", show_band=True):
     (html.escape: what django.utils.html.escape does, without its lazy-string wrapper);
     URLs are made of the script prefix (escaped), ids and slugs ([a-z0-9-]). `heading` (h2 or
     h3) keeps heading levels in order; `show_band` links each card to its band, or says "No
-    band" for orphans.
+    band" for orphans. The first `eager` cards' pictures load at once, the rest lazily.
     """
     if heading not in ("h2", "h3"):
         raise ValueError(f"listing_cards: heading must be h2 or h3, not {heading!r}")
@@ -96,13 +139,20 @@ def listing_cards(listings, heading="h3", show_band=True):
     listing_path = prefix + detail_path("listings:listing-detail")
     band_path = prefix + detail_path("listings:band-detail")
     cards = []
-    for listing in listings:
+    for number, listing in enumerate(listings):
         url = listing_path.format(listing.pk, listing.slug)
+        shown = listing.shown_picture
+        if shown is None:
+            image = placeholder_html(listing.type, "card-img")
+        else:
+            image = picture_html(
+                shown, sizes=CARD_SIZES, eager=number < eager, css_class="card-img"
+            )
         year = f" · {listing.year}" if listing.year else ""
         sold = " card-sold" if listing.sold else ""
         badge = ' <span class="badge badge-sold">Sold out</span>' if listing.sold else ""
         card = (
-            f'<li class="card{sold}"><{heading} class="card-title"><a href="{url}">'
+            f'<li class="card{sold}">{image}<{heading} class="card-title"><a href="{url}">'
             f"{escape(listing.title)}</a></{heading}>"
             f'<p class="card-meta">{escape(listing.type_label)}{year}{badge}</p>'
             f'<p class="card-price">{escape(price(listing.price))}</p>'

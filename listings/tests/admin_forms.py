@@ -2,6 +2,9 @@
 
 from html.parser import HTMLParser
 
+# The management form of a listing's (empty) pictures inline.
+NO_PHOTOS = {"photos-TOTAL_FORMS": "0", "photos-INITIAL_FORMS": "0"}
+
 
 class FormFields(HTMLParser):
     """The name/value pairs a browser submits from the page's main form (id ending "_form"):

@@ -1,7 +1,8 @@
 import factory
+from django.db.models import OuterRef, Subquery
 from factory.django import DjangoModelFactory
 
-from listings.models import Band, Listing
+from listings.models import Band, Listing, ListingPhoto
 
 
 class BandFactory(DjangoModelFactory):
@@ -23,3 +24,53 @@ class ListingFactory(DjangoModelFactory):
     type = Listing.Type.CLOTHING
     year = 2020
     band = factory.SubFactory(BandFactory)
+
+
+def image_file(width=800, height=600, kind="JPEG", *, colour="#5a2ad6", exif=None, name=None):
+    """An in-memory picture upload, drawn here (no downloads)."""
+    from io import BytesIO
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    buffer = BytesIO()
+    image = Image.new("RGB", (width, height), colour)
+    options = {"exif": exif} if exif is not None else {}
+    image.save(buffer, kind, **options)
+    extension = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif", "BMP": "bmp"}[kind]
+    return SimpleUploadedFile(name or f"photo.{extension}", buffer.getvalue())
+
+
+class ListingPhotoFactory(DjangoModelFactory):
+    class Meta:
+        model = ListingPhoto
+
+    listing = factory.SubFactory(ListingFactory)
+    image = factory.LazyFunction(image_file)
+    alt_text = factory.Sequence(lambda n: f"Photo {n} of the item")
+
+
+def share_pictures(listings, bands=()):
+    """Give every listing a photo and every band a picture from one real stored picture, as
+    the bulk demo data does (100,000 listings do not need 100,000 files)."""
+    first = ListingPhotoFactory(listing=listings[0])
+    ListingPhoto.objects.bulk_create(
+        ListingPhoto(
+            listing=listing,
+            image=first.image.name,
+            image_width=first.image_width,
+            image_height=first.image_height,
+            alt_text=f"{listing.title}, front",
+        )
+        for listing in listings[1:]
+    )
+    Listing.objects.filter(pk__in=[listing.pk for listing in listings]).update(
+        cover=Subquery(ListingPhoto.objects.filter(listing=OuterRef("pk")).values("pk")[:1])
+    )
+    Band.objects.filter(pk__in=[band.pk for band in bands]).update(
+        picture=first.image.name,
+        picture_width=first.image_width,
+        picture_height=first.image_height,
+        picture_alt="The band on stage",
+    )
+    return first

@@ -5,7 +5,7 @@ from django.contrib.admin.templatetags.admin_urls import admin_urlname
 from django.urls import reverse
 
 from listings.models import Band, Listing
-from listings.tests.admin_forms import change_form_data
+from listings.tests.admin_forms import NO_PHOTOS, change_form_data
 from listings.tests.factories import BandFactory, ListingFactory
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +31,13 @@ def test_band_changelist_counts_listings(admin_client, band):
 def test_add_listing_choosing_a_band(admin_client, band):
     response = admin_client.post(
         admin_url(Listing, "add"),
-        {"title": "De La Soul cap", "type": "Clothing", "band": band.pk, "description": ""},
+        {
+            "title": "De La Soul cap",
+            "type": "Clothing",
+            "band": band.pk,
+            "description": "",
+            **NO_PHOTOS,
+        },
     )
     assert response.status_code == 302
     assert Listing.objects.get(title="De La Soul cap").band == band
@@ -50,7 +56,7 @@ def test_orphan_listing_can_be_edited_and_saved(admin_client):
     orphan = ListingFactory(band=None, title="Lanyard")
     response = admin_client.post(
         admin_url(Listing, "change", orphan.pk),
-        {"title": "Festival lanyard", "type": "Misc", "band": "", "description": ""},
+        {"title": "Festival lanyard", "type": "Misc", "band": "", "description": "", **NO_PHOTOS},
     )
     assert response.status_code == 302
     orphan.refresh_from_db()

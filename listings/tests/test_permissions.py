@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from listings.models import Band, Listing
 from listings.roles import SHOP_STAFF
+from listings.tests.admin_forms import NO_PHOTOS
 from listings.tests.factories import BandFactory, ListingFactory
 
 pytestmark = pytest.mark.django_db
@@ -101,13 +102,19 @@ def write_attempts(band, listings):
         (
             "add listing",
             admin_url(Listing, "add"),
-            {"title": "New tee", "type": "Clothing", "description": ""},
+            {"title": "New tee", "type": "Clothing", "description": "", **NO_PHOTOS},
             lambda: Listing.objects.filter(title="New tee").exists(),
         ),
         (
             "change listing",
             admin_url(Listing, "change", first.pk),
-            {"title": "Renamed", "type": "Clothing", "description": "", "band": band.pk},
+            {
+                "title": "Renamed",
+                "type": "Clothing",
+                "description": "",
+                "band": band.pk,
+                **NO_PHOTOS,
+            },
             lambda: Listing.objects.filter(title="Renamed").exists(),
         ),
         (
@@ -218,7 +225,7 @@ def test_shop_staff_have_exactly_the_catalogues_permissions():
     assert codenames == {
         f"{action}_{model}"
         for action in ("add", "change", "delete", "view")
-        for model in ("band", "listing")
+        for model in ("band", "listing", "listingphoto")
     }
 
 

@@ -267,3 +267,12 @@ def test_a_restored_backup_never_serves_a_page_cached_since(client, band):
     page = client.get(band.get_absolute_url()).text
     assert "€46.00" in page
     assert "€777.00" not in page
+
+
+@pytest.mark.django_db
+def test_every_watched_table_has_its_triggers_after_migrating():
+    """SQLite rebuilds a table to alter it, and the rebuilt table has no triggers: they are
+    installed again after every migrate."""
+    from listings import triggers
+
+    assert triggers.installed(connection) == triggers.expected(connection)

@@ -1,8 +1,8 @@
 import pytest
 from django.urls import reverse
 
-from listings.models import CatalogueVersion
-from listings.tests.factories import BandFactory, ListingFactory
+from listings.models import CatalogueVersion, Listing
+from listings.tests.factories import BandFactory, ListingFactory, share_pictures
 
 pytestmark = pytest.mark.django_db
 
@@ -126,7 +126,7 @@ PAGE_QUERIES = {
     "/bands/": 3,  # version, count, page
     "band": 4,  # version, band, count, page of its listings
     "/listings/": 3,  # version, count, page (band joined in)
-    "listing": 2,  # version, listing with its band
+    "listing": 3,  # version, listing with its band, its pictures
     "/search/?q=band": 3,  # bands, count, page of listings (band joined in); not cached
     "/listings/?type=Clothing&genre=AR&sort=price": 3,  # version, count, page
 }
@@ -138,6 +138,7 @@ def test_page_query_count_does_not_grow_with_data(
     client, make_catalogue, django_assert_num_queries, bands, per_band, page_name
 ):
     made = make_catalogue(bands=bands, per_band=per_band)
+    share_pictures(list(Listing.objects.all()), made)  # a picture on every card and band
     # A transactional test elsewhere may have flushed the catalogue version's row; the first
     # request would recreate it. Outside tests the row always exists (migration 0004).
     CatalogueVersion.current()
@@ -148,3 +149,5 @@ def test_page_query_count_does_not_grow_with_data(
     with django_assert_num_queries(PAGE_QUERIES[page_name]):
         response = client.get(url.get(page_name, page_name))
     assert response.status_code == 200
+    if page_name != "/bands/":
+        assert "<picture>" in response.text

@@ -9,8 +9,10 @@ from decimal import Decimal
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
+from django.db.models import OuterRef, Subquery
 
-from listings.models import Band, Listing
+from listings import demo_pictures
+from listings.models import Band, Listing, ListingPhoto
 
 Genre, Type = Band.Genre, Listing.Type
 
@@ -189,9 +191,11 @@ class Command(BaseCommand):
             raise CommandError("--big-band cannot be more than --listings.")
         with transaction.atomic():
             created_bands, created_listings = self.load_seed()
+            pictures = self.draw_seed_pictures()
         self.say(
             f"Seed data: {created_bands} bands and {created_listings} listings added "
-            f"({len(SEED_BANDS)} bands, {len(SEED_LISTINGS)} listings in the seed)."
+            f"({len(SEED_BANDS)} bands, {len(SEED_LISTINGS)} listings in the seed); "
+            f"{pictures} pictures drawn."
         )
         if bands:
             self.load_synthetic(bands, listings, big_band)
@@ -231,6 +235,82 @@ class Command(BaseCommand):
             )
             created_listings += created
         return created_bands, created_listings
+
+    def draw_seed_pictures(self):
+        """A logo for every seed band and a picture for every seed item (tees: front and back),
+        drawn here and saved as a staff member's upload would be."""
+        drawn = 0
+        seed_names = [name for name, *_ in SEED_BANDS]
+        for band in Band.objects.filter(name__in=seed_names, picture=""):
+            band.picture = demo_pictures.as_upload(demo_pictures.logo(band.name))
+            band.picture_alt = f"The {band.name} logo"
+            band.save()
+            drawn += 1
+        seed_titles = [title for title, *_ in SEED_LISTINGS]
+        pictureless = Listing.objects.filter(title__in=seed_titles, cover__isnull=True)
+        for listing in pictureless.select_related("band"):
+            name = listing.band.name if listing.band else "merchex"
+            views = [(demo_pictures.DRAWINGS[listing.type](name), listing.title)]
+            if listing.type == Listing.Type.CLOTHING:
+                views = [
+                    (demo_pictures.tee(name), f"{listing.title}, front"),
+                    (demo_pictures.tee(name, back=True), f"{listing.title}, back: tour dates"),
+                ]
+            for position, (image, alt) in enumerate(views):
+                ListingPhoto(
+                    listing=listing,
+                    image=demo_pictures.as_upload(image),
+                    alt_text=alt,
+                    position=position,
+                ).save()
+                drawn += 1
+        return drawn
+
+    def share_pool_pictures(self):
+        """Synthetic listings and bands share a pool of pictures, one per item type and one
+        logo (100,000 listings do not need 100,000 files): one real upload each, then rows that
+        point to its files. Files stay while any row shows them (listings.pictures)."""
+        synthetic = Listing.objects.filter(title__startswith=SYNTHETIC_LISTING_PREFIX)
+        for type_ in Listing.Type.values:
+            of_type = synthetic.filter(type=type_)
+            pool = ListingPhoto.objects.filter(listing__in=of_type).first()
+            if pool is None:
+                first = of_type.order_by("pk").first()
+                if first is None:
+                    continue
+                drawing = demo_pictures.DRAWINGS[type_]("Demo Band")
+                pool = ListingPhoto(
+                    listing=first, image=demo_pictures.as_upload(drawing), alt_text=first.title
+                )
+                pool.save()
+            missing = of_type.filter(cover__isnull=True).values_list("pk", "title")
+            rows = (
+                ListingPhoto(
+                    listing_id=pk,
+                    image=pool.image.name,
+                    image_width=pool.image_width,
+                    image_height=pool.image_height,
+                    alt_text=title,
+                )
+                for pk, title in missing.iterator()
+            )
+            ListingPhoto.objects.bulk_create(rows, batch_size=BATCH_SIZE)
+        first_photo = ListingPhoto.objects.filter(listing=OuterRef("pk")).values("pk")[:1]
+        synthetic.filter(cover__isnull=True).update(cover=Subquery(first_photo))
+        bands = Band.objects.filter(name__startswith=SYNTHETIC_BAND_PREFIX)
+        logo = bands.exclude(picture="").first()
+        if logo is None and (first_band := bands.order_by("pk").first()) is not None:
+            first_band.picture = demo_pictures.as_upload(demo_pictures.logo("Demo Band"))
+            first_band.picture_alt = "A demo band logo"
+            first_band.save()
+            logo = first_band
+        if logo is not None:
+            bands.filter(picture="").update(
+                picture=logo.picture.name,
+                picture_width=logo.picture_width,
+                picture_height=logo.picture_height,
+                picture_alt="A demo band logo",
+            )
 
     def load_synthetic(self, n_bands, n_listings, big_band):
         genres = itertools.cycle(Band.Genre.values)
@@ -277,6 +357,8 @@ class Command(BaseCommand):
                 )
             Listing.objects.bulk_create(batch)
             self.say(f"  listings: {start + len(batch)}/{n_listings}")
+        with transaction.atomic():
+            self.share_pool_pictures()
         if new_bands or missing > 0:
             self.analyze()
 
@@ -284,7 +366,7 @@ class Command(BaseCommand):
         """Planner statistics for the new rows now, not whenever autovacuum gets to them (on
         PostgreSQL also VACUUM, unless inside a transaction: a server busy vacuuming minutes
         after a bulk load is slower for a while)."""
-        tables = ", ".join(model._meta.db_table for model in (Band, Listing))
+        tables = ", ".join(model._meta.db_table for model in (Band, Listing, ListingPhoto))
         with connection.cursor() as cursor:
             if connection.vendor != "postgresql":
                 cursor.execute("ANALYZE")

@@ -1,0 +1,122 @@
+"""Demo pictures drawn on this machine with Pillow (no downloads): a tee, a poster, a record
+sleeve, a ticket, and a band logo, in colours that come from the band's name."""
+
+import colorsys
+import hashlib
+import io
+import unicodedata
+
+from django.core.files.base import ContentFile
+from PIL import Image, ImageDraw, ImageFont
+
+SIZE = 1200
+
+
+def band_colours(name):
+    """(main, light, dark) colours for a band, the same every time for the same name."""
+    hue = int(hashlib.sha256(name.encode()).hexdigest()[:4], 16) / 0xFFFF
+
+    def rgb(lightness, saturation):
+        return tuple(round(c * 255) for c in colorsys.hls_to_rgb(hue, lightness, saturation))
+
+    return rgb(0.45, 0.6), rgb(0.93, 0.5), rgb(0.18, 0.5)
+
+
+def font(size):
+    return ImageFont.load_default(size=size)
+
+
+def centred_text(draw, centre, text, size, fill, max_width):
+    """`text` centred on `centre`, shrunk until it fits in `max_width`. Accents are dropped:
+    Pillow's built-in font (all a fresh machine is sure to have) has no "Ö"."""
+    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    while size > 12:
+        box = draw.textbbox((0, 0), text, font=font(size))
+        if box[2] - box[0] <= max_width:
+            break
+        size = int(size * 0.9)
+    box = draw.textbbox((0, 0), text, font=font(size))
+    x = centre[0] - (box[2] - box[0]) / 2 - box[0]
+    y = centre[1] - (box[3] - box[1]) / 2 - box[1]
+    draw.text((x, y), text, font=font(size), fill=fill)
+
+
+def tee(name, back=False):
+    main, light, dark = band_colours(name)
+    image = Image.new("RGB", (SIZE, SIZE), light)
+    draw = ImageDraw.Draw(image)
+    body = [(330, 250), (470, 190), (730, 190), (870, 250), (1040, 430), (900, 530), (860, 480),
+            (860, 1040), (340, 1040), (340, 480), (300, 530), (160, 430)]  # fmt: skip
+    draw.polygon(body, fill=dark)
+    collar = (520, 150, 680, 280) if not back else (540, 170, 660, 230)
+    draw.ellipse(collar, fill=light)
+    if back:
+        for row, line in enumerate(["WORLD TOUR", "LONDON · PARIS", "BERLIN · TOKYO"]):
+            centred_text(draw, (600, 470 + row * 90), line, 56, main, 440)
+    else:
+        draw.ellipse((470, 400, 730, 660), outline=main, width=14)
+        centred_text(draw, (600, 760), name.upper(), 72, main, 460)
+    return image
+
+
+def poster(name):
+    main, light, dark = band_colours(name)
+    image = Image.new("RGB", (SIZE, int(SIZE * 4 / 3)), dark)
+    draw = ImageDraw.Draw(image)
+    for i in range(6):
+        inset = 80 + i * 70
+        draw.ellipse(
+            (inset, 220 + inset // 2, SIZE - inset, 1100 - inset // 2), outline=main, width=10
+        )
+    centred_text(draw, (600, 1260), name.upper(), 120, light, 1000)
+    centred_text(draw, (600, 1420), "LIVE · ONE NIGHT ONLY", 54, main, 900)
+    return image
+
+
+def record(name):
+    main, light, dark = band_colours(name)
+    image = Image.new("RGB", (SIZE, SIZE), light)
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((420, 140, 1160, 880), fill=(20, 20, 24))
+    for radius in range(120, 370, 40):
+        draw.ellipse(
+            (790 - radius, 510 - radius, 790 + radius, 510 + radius), outline=(60, 60, 66), width=3
+        )
+    draw.ellipse((700, 420, 880, 600), fill=main)
+    draw.rectangle((60, 140, 800, 880), fill=main)
+    draw.rectangle((120, 200, 740, 820), outline=light, width=8)
+    centred_text(draw, (430, 510), name.upper(), 90, light, 560)
+    centred_text(draw, (600, 1020), name, 64, dark, 1000)
+    return image
+
+
+def ticket(name):
+    main, light, dark = band_colours(name)
+    image = Image.new("RGB", (SIZE, SIZE), light)
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle((100, 360, 1100, 840), radius=40, fill=main)
+    draw.line((820, 380, 820, 820), fill=light, width=6)
+    centred_text(draw, (460, 540), name.upper(), 80, light, 620)
+    centred_text(draw, (460, 680), "ADMIT ONE", 56, dark, 600)
+    centred_text(draw, (960, 600), "No. 0042", 40, light, 220)
+    return image
+
+
+def logo(name):
+    main, light, dark = band_colours(name)
+    image = Image.new("RGB", (SIZE, int(SIZE * 2 / 3)), dark)
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((-200, -300, 700, 600), fill=main)
+    draw.ellipse((800, 400, 1400, 1000), outline=main, width=30)
+    centred_text(draw, (600, 400), name, 150, light, 1040)
+    return image
+
+
+DRAWINGS = {"Clothing": tee, "Posters": poster, "Records": record, "Misc": ticket}
+
+
+def as_upload(image, name="demo.png"):
+    """A drawing as an upload, saved through the same path as a staff member's picture."""
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return ContentFile(buffer.getvalue(), name=name)

@@ -1,0 +1,254 @@
+"""Pictures of bands and merch: checked by content, stored clean, served as renditions.
+
+- An upload is accepted only if Pillow recognises it as JPEG, PNG or WebP by its content (not
+  its name), within the size and pixel limits (settings), and decodes completely.
+- What is stored is a clean master: turned upright by its EXIF orientation, with every piece of
+  metadata (GPS position included) left behind, at most MASTER_SIZE pixels on its long side,
+  under a generated name (``pictures/<random>.jpg``), never the uploader's.
+- Renditions are made once, when the picture is saved: the widths in MERCHEX_RENDITION_WIDTHS
+  (never wider than the master), each as WebP and as JPEG for browsers without WebP. Their names
+  follow from the master's, and their sizes from its width and height, so a page builds its
+  ``srcset`` from the database row alone: no storage call while rendering.
+- Files are removed after the transaction that drops or replaces their row commits.
+"""
+
+import io
+import uuid
+from dataclasses import dataclass
+from functools import partial
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import models, transaction
+from PIL import Image, ImageOps
+
+FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+MASTER_SIZE = 2560  # pixels on the long side kept of an upload
+FOLDER = "pictures"
+
+
+def check_picture(upload):
+    """Raise ValidationError unless `upload` is a JPEG, PNG or WebP picture within the limits.
+
+    Reads only the header before the size checks, so a decompression bomb (a small file of
+    enormous dimensions) is refused before any pixel is decoded.
+    """
+    if upload.size == 0:
+        raise ValidationError("The file is empty.", code="empty")
+    limit = settings.MERCHEX_UPLOAD_MAX_BYTES
+    if upload.size > limit:
+        raise ValidationError(
+            f"The file is too large: at most {limit / 1_000_000:g} MB, please.", code="too_large"
+        )
+    try:
+        upload.seek(0)
+        with Image.open(upload) as image:
+            kind, (width, height) = image.format, image.size
+            if kind not in FORMATS:
+                raise ValidationError(
+                    "Upload a JPEG, PNG or WebP picture (this file is not one).", code="format"
+                )
+            if width * height > settings.MERCHEX_UPLOAD_MAX_PIXELS:
+                raise ValidationError(
+                    f"The picture is too large: {width:,} × {height:,} pixels; at most "
+                    f"{settings.MERCHEX_UPLOAD_MAX_PIXELS / 1_000_000:g} megapixels, please.",
+                    code="too_many_pixels",
+                )
+            image.verify()
+        upload.seek(0)
+        with Image.open(upload) as image:
+            image.load()  # a real decode: a truncated file fails here
+    except ValidationError:
+        raise
+    except Image.DecompressionBombError as exc:  # Pillow's own limit, far above ours
+        raise ValidationError(
+            "The picture is too large: at most "
+            f"{settings.MERCHEX_UPLOAD_MAX_PIXELS / 1_000_000:g} megapixels, please.",
+            code="too_many_pixels",
+        ) from exc
+    except Exception as exc:  # Pillow raises many kinds for files that are not pictures
+        raise ValidationError(
+            "Upload a JPEG, PNG or WebP picture (this file is not one, or it is damaged).",
+            code="invalid",
+        ) from exc
+    finally:
+        upload.seek(0)
+
+
+class PictureFormField(forms.FileField):
+    """An upload field that accepts only what check_picture accepts, with its messages."""
+
+    widget = forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"})
+
+    def to_python(self, data):
+        upload = super().to_python(data)
+        if upload is not None:
+            check_picture(upload)
+        return upload
+
+
+def picture_path(instance, filename):
+    """A generated name: the uploader's file name is never used."""
+    extension = filename.rpartition(".")[2].lower()
+    if extension not in FORMATS.values():
+        extension = "jpg"
+    return f"{FOLDER}/{uuid.uuid4().hex}.{extension}"
+
+
+class PictureField(models.ImageField):
+    """A model field for pictures: checked with check_picture in forms, generated names."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("upload_to", picture_path)
+        kwargs.setdefault("max_length", 200)
+        super().__init__(*args, **kwargs)
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"form_class": PictureFormField, **kwargs})
+
+
+def clean_master(upload):
+    """(image, file content, width, height) of the clean master made from `upload`."""
+    upload.seek(0)
+    with Image.open(upload) as original:
+        image = ImageOps.exif_transpose(original)  # phone photos stand upright
+        image.thumbnail((MASTER_SIZE, MASTER_SIZE), Image.Resampling.LANCZOS)
+    if has_alpha(image):
+        image, kind = image.convert("RGBA"), "PNG"
+    else:
+        image, kind = image.convert("RGB"), "JPEG"
+    image.info = {}  # no EXIF, XMP or comments travel on
+    buffer = io.BytesIO()
+    if kind == "JPEG":
+        image.save(buffer, kind, quality=90, optimize=True)
+    else:
+        image.save(buffer, kind, optimize=True)
+    content = ContentFile(buffer.getvalue(), name=f"master.{FORMATS[kind]}")
+    return image, content, image.width, image.height
+
+
+def has_alpha(image):
+    return image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info)
+
+
+def rendition_widths(width):
+    """The rendition widths of a master `width` pixels wide: never wider than the master."""
+    widths = sorted({min(w, width) for w in settings.MERCHEX_RENDITION_WIDTHS})
+    return widths
+
+
+def rendition_name(name, width, extension):
+    stem = name.rpartition(".")[0]
+    return f"{stem}-{width}.{extension}"
+
+
+def make_renditions(name, image):
+    """Write every rendition of the master stored as `name` (from its decoded `image`)."""
+    for width in rendition_widths(image.width):
+        height = max(1, round(image.height * width / image.width))
+        resized = image.resize((width, height), Image.Resampling.LANCZOS)
+        flat = resized
+        if resized.mode == "RGBA":  # JPEG has no transparency: lay it on white
+            flat = Image.new("RGB", resized.size, "white")
+            flat.paste(resized, mask=resized.getchannel("A"))
+        for extension, kind, options in [
+            ("webp", "WEBP", {"quality": 80, "method": 4}),
+            ("jpg", "JPEG", {"quality": 80, "optimize": True, "progressive": True}),
+        ]:
+            buffer = io.BytesIO()
+            (resized if kind == "WEBP" else flat).save(buffer, kind, **options)
+            target = rendition_name(name, width, extension)
+            stored = default_storage.save(target, ContentFile(buffer.getvalue()))
+            if stored != target:  # generated names never collide; if one did, say so loudly
+                raise RuntimeError(f"rendition {target} was stored as {stored}")
+
+
+def file_names(name, width):
+    """Every file that belongs to the picture stored as `name`: the master and its renditions."""
+    names = [name]
+    for w in rendition_widths(width):
+        names += [rendition_name(name, w, "webp"), rendition_name(name, w, "jpg")]
+    return names
+
+
+def delete_files(name, width, still_used=None):
+    """Remove the picture's files, unless `still_used(name)` says another row shows them (the
+    demo data's pictures are shared by many listings)."""
+    if still_used is not None and still_used(name):
+        return
+    for file_name in file_names(name, width):
+        default_storage.delete(file_name)
+
+
+def delete_after_commit(name, width, still_used):
+    """Remove a picture's files once the transaction that let go of them has committed (if it
+    rolls back, the row still needs them)."""
+    if name:
+        transaction.on_commit(partial(delete_files, name, width or 0, still_used))
+
+
+class PictureMixin:
+    """For models with a picture: PICTURE names the field; `<field>_width`/`_height` hold its
+    size. Saving makes the clean master and its renditions; replacing or deleting the picture
+    removes the old files after the commit."""
+
+    PICTURE = "picture"
+
+    def save_picture(self, save, still_used):
+        """Run `save()`, making the clean master and renditions of a new picture around it;
+        the files of a replaced one go after the commit, unless `still_used(name)`."""
+        field = getattr(self, self.PICTURE)
+        previous = None
+        if self.pk is not None:
+            previous = (
+                type(self)
+                .objects.filter(pk=self.pk)
+                .values_list(self.PICTURE, f"{self.PICTURE}_width")
+                .first()
+            )
+        new_image = None
+        if field and not field._committed:
+            new_image, content, width, height = clean_master(field.file)
+            field.file, field.name = content, content.name
+            setattr(self, f"{self.PICTURE}_width", width)
+            setattr(self, f"{self.PICTURE}_height", height)
+        elif not field:
+            setattr(self, f"{self.PICTURE}_width", None)
+            setattr(self, f"{self.PICTURE}_height", None)
+        save()
+        if new_image is not None:
+            make_renditions(getattr(self, self.PICTURE).name, new_image)
+        if previous and previous[0] and previous[0] != getattr(self, self.PICTURE).name:
+            delete_after_commit(*previous, still_used)
+
+    def picture_files(self):
+        field = getattr(self, self.PICTURE)
+        return file_names(field.name, getattr(self, f"{self.PICTURE}_width")) if field else []
+
+
+@dataclass(frozen=True)
+class Picture:
+    """What a page needs to show a stored picture: built from a row, no storage call."""
+
+    name: str
+    width: int
+    height: int
+    alt: str
+
+    def size_at(self, width):
+        return width, max(1, round(self.height * width / self.width))
+
+    def url(self, width, extension):
+        return default_storage.url(rendition_name(self.name, width, extension))
+
+    def srcset(self, extension):
+        return ", ".join(f"{self.url(w, extension)} {w}w" for w in rendition_widths(self.width))
+
+    @property
+    def largest(self):
+        """(url, width, height) of the largest JPEG rendition: for link previews."""
+        width = rendition_widths(self.width)[-1]
+        return self.url(width, "jpg"), *self.size_at(width)
