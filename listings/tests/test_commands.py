@@ -4,7 +4,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from listings.management.commands.loaddemo import SEED_BANDS, SEED_LISTINGS
-from listings.models import Band, Listing
+from listings.models import Band, Listing, ListingPhoto
 
 pytestmark = pytest.mark.django_db
 
@@ -19,9 +19,9 @@ def test_loaddemo_loads_the_seed_chapters_data():
 
 
 def test_loaddemo_twice_duplicates_nothing():
-    call_command("loaddemo", bands=20, listings=300, big_band=50)
+    call_command("loaddemo", bands=20, listings=300, big_band=50, pictures=False)
     counts = Band.objects.count(), Listing.objects.count()
-    call_command("loaddemo", bands=20, listings=300, big_band=50)
+    call_command("loaddemo", bands=20, listings=300, big_band=50, pictures=False)
     assert (
         (Band.objects.count(), Listing.objects.count())
         == counts
@@ -33,22 +33,22 @@ def test_loaddemo_twice_duplicates_nothing():
 
 
 def test_loaddemo_builds_a_big_band(capsys):
-    call_command("loaddemo", bands=10, listings=200, big_band=120)
+    call_command("loaddemo", bands=10, listings=200, big_band=120, pictures=False)
     biggest = Band.objects.with_listing_count().order_by("-listing_count").first()
     assert biggest.listing_count == 120
     assert "listings: 200/200" in capsys.readouterr().out
 
 
 def test_loaddemo_tops_up_synthetic_data():
-    call_command("loaddemo", bands=5, listings=10)
-    call_command("loaddemo", bands=8, listings=25)
+    call_command("loaddemo", bands=5, listings=10, pictures=False)
+    call_command("loaddemo", bands=8, listings=25, pictures=False)
     assert Band.objects.filter(name__startswith="Demo Band").count() == 8
     assert Listing.objects.filter(title__startswith="Demo item").count() == 25
 
 
 @pytest.mark.django_db(transaction=True)
 def test_loaddemo_leaves_bulk_data_analyzed_and_vacuumed():
-    call_command("loaddemo", verbosity=0, bands=5, listings=50)
+    call_command("loaddemo", verbosity=0, bands=5, listings=50, pictures=False)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
@@ -105,3 +105,23 @@ def test_addshopstaff_makes_a_helper_who_can_run_the_catalogue_only(capsys):
     call_command("addshopstaff", "helper")  # again: no new password, still one group
     assert "'helper' is now shop staff." in capsys.readouterr().out
     assert helper.groups.count() == 1
+
+
+def test_loaddemo_draws_pictures_and_shares_a_pool_with_bulk_data(media_root):
+    call_command("loaddemo", bands=3, listings=40, verbosity=0)
+    seed = Listing.objects.exclude(title__startswith="Demo item")
+    assert not seed.filter(cover__isnull=True).exists()
+    tee = Listing.objects.get(title="Cut Copy t-shirt")
+    assert [p.alt_text for p in tee.photos.all()] == [
+        "Cut Copy t-shirt, front",
+        "Cut Copy t-shirt, back: tour dates",
+    ]
+    assert not Band.objects.filter(picture="").exists()
+    bulk = ListingPhoto.objects.filter(listing__title__startswith="Demo item")
+    assert bulk.count() == 40
+    assert bulk.values("image").distinct().count() == len(Listing.Type.values)  # a pool
+    files = len(list((media_root / "pictures").iterdir()))
+    call_command("loaddemo", bands=3, listings=40, verbosity=0)  # again: nothing drawn twice
+    assert len(list((media_root / "pictures").iterdir())) == files
+    tees = seed.filter(type=Listing.Type.CLOTHING).count()  # each has a front and a back
+    assert ListingPhoto.objects.count() == bulk.count() + seed.count() + tees

@@ -180,8 +180,14 @@ class Command(BaseCommand):
             metavar="N",
             help="Of the synthetic listings, N belong to the first synthetic band.",
         )
+        parser.add_argument(
+            "--no-pictures",
+            dest="pictures",
+            action="store_false",
+            help="Load the rows only, without drawing demo pictures.",
+        )
 
-    def handle(self, *args, bands, listings, big_band, verbosity, **options):
+    def handle(self, *args, bands, listings, big_band, pictures, verbosity, **options):
         self.verbosity = verbosity
         if min(bands, listings, big_band) < 0:
             raise CommandError("--bands, --listings and --big-band cannot be negative.")
@@ -191,14 +197,14 @@ class Command(BaseCommand):
             raise CommandError("--big-band cannot be more than --listings.")
         with transaction.atomic():
             created_bands, created_listings = self.load_seed()
-            pictures = self.draw_seed_pictures()
+            drawn = self.draw_seed_pictures() if pictures else 0
         self.say(
             f"Seed data: {created_bands} bands and {created_listings} listings added "
             f"({len(SEED_BANDS)} bands, {len(SEED_LISTINGS)} listings in the seed); "
-            f"{pictures} pictures drawn."
+            f"{drawn} pictures drawn."
         )
         if bands:
-            self.load_synthetic(bands, listings, big_band)
+            self.load_synthetic(bands, listings, big_band, pictures)
 
     def say(self, message):
         if self.verbosity:
@@ -312,7 +318,7 @@ class Command(BaseCommand):
                 picture_alt="A demo band logo",
             )
 
-    def load_synthetic(self, n_bands, n_listings, big_band):
+    def load_synthetic(self, n_bands, n_listings, big_band, pictures):
         genres = itertools.cycle(Band.Genre.values)
         existing = set(
             Band.objects.filter(name__startswith=SYNTHETIC_BAND_PREFIX).values_list(
@@ -357,8 +363,9 @@ class Command(BaseCommand):
                 )
             Listing.objects.bulk_create(batch)
             self.say(f"  listings: {start + len(batch)}/{n_listings}")
-        with transaction.atomic():
-            self.share_pool_pictures()
+        if pictures:
+            with transaction.atomic():
+                self.share_pool_pictures()
         if new_bands or missing > 0:
             self.analyze()
 
