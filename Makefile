@@ -7,8 +7,8 @@ DEV := DJANGO_DEBUG=true
 
 .DEFAULT_GOAL := help
 # Debian packages the tests use for real: the PostgreSQL server, Chromium for the browser
-# tests, Java for the Nu HTML Checker, and Redis for the cache tests.
-TEST_PACKAGES := postgresql chromium openjdk-17-jre-headless redis-server
+# tests, Java for the Nu HTML Checker, Redis for the cache tests, nginx for the picture serving tests.
+TEST_PACKAGES := postgresql chromium openjdk-17-jre-headless redis-server nginx
 
 .PHONY: help run serve bench screenshots test test-sqlite test-postgres system-deps lint format migrations-check admin-password
 

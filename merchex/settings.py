@@ -6,6 +6,7 @@ Every variable is documented in .env.example and in the README's "Deploying" sec
 
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from csp.constants import NONE, SELF
@@ -143,10 +144,36 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 
-# Uploaded pictures (listings/pictures.py): files under MEDIA_ROOT, served at MEDIA_URL by the
-# proxy in production and by runserver in development.
+# Uploaded pictures (listings/pictures.py): by default files under MEDIA_ROOT, served at
+# MEDIA_URL by the proxy in production (README: Pictures) and by runserver in development.
 MEDIA_URL = env.str("DJANGO_MEDIA_URL", default="/media/")
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=BASE_DIR / "media")
+# Several machines: an S3-compatible bucket (django-storages), whose public address (or a CDN's
+# in front of it) is DJANGO_MEDIA_URL. Credentials come the usual boto3 way (AWS_ACCESS_KEY_ID
+# and AWS_SECRET_ACCESS_KEY in the environment, or the machine's role), never from settings.
+MEDIA_BUCKET = env.str("MERCHEX_S3_BUCKET", default="")
+if MEDIA_BUCKET:
+    media = urlsplit(MEDIA_URL)
+    if not media.netloc:
+        sys.exit(
+            "merchex: MERCHEX_S3_BUCKET needs DJANGO_MEDIA_URL to be the bucket's public address, "
+            "e.g. https://media.shop.example/"
+        )
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": MEDIA_BUCKET,
+            "endpoint_url": env.str("MERCHEX_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("MERCHEX_S3_REGION", default="") or None,
+            # Pages link to the public address: URLs are built as plain strings, unsigned.
+            "custom_domain": (media.netloc + media.path).rstrip("/"),
+            "url_protocol": f"{media.scheme}:",
+            "querystring_auth": False,
+            "file_overwrite": False,
+            # Every stored name is new (generated), so browsers may keep a file for a year.
+            "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
+        },
+    }
 MERCHEX_UPLOAD_MAX_BYTES = env.int("MERCHEX_UPLOAD_MAX_BYTES", default=15_000_000)
 MERCHEX_UPLOAD_MAX_PIXELS = env.int("MERCHEX_UPLOAD_MAX_PIXELS", default=40_000_000)
 # Widths of the renditions pages serve (srcset); each is made as WebP and JPEG.
@@ -171,12 +198,15 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_FAILURE_VIEW = "listings.views.csrf_failure"  # the site's own page, not Django's bare one
 
 # Content-Security-Policy (django-csp): no inline or third-party scripts anywhere, admin included.
+# Pictures may also come from the bucket or CDN that DJANGO_MEDIA_URL names.
+media = urlsplit(MEDIA_URL)
+MEDIA_ORIGINS = [f"{media.scheme}://{media.netloc}"] if media.netloc else []
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF],
-        "img-src": [SELF, "data:"],
+        "img-src": [SELF, "data:", *MEDIA_ORIGINS],
         "object-src": [NONE],
         "base-uri": [SELF],
         "form-action": [SELF],

@@ -2,8 +2,11 @@
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from io import StringIO
 
@@ -308,3 +311,86 @@ def test_fan_pages_and_health_checks_survive_a_lost_postgresql_connection(tmp_pa
     assert pids["first"] == pids["again"]  # a healthy connection is kept
     assert pids["after loss"] != pids["again"]  # a lost one is replaced, and the page answers
     assert pids["healthz after loss"] != pids["after loss"]  # other pages: Django's own check
+
+
+NGINX_CONF = """
+pid {tmp}/nginx.pid;
+error_log {tmp}/nginx-error.log;
+events {{}}
+http {{
+    include /etc/nginx/mime.types;
+    access_log {tmp}/nginx-access.log;
+    client_body_temp_path {tmp}/nginx-body;
+    proxy_temp_path {tmp}/nginx-proxy;
+    fastcgi_temp_path {tmp}/nginx-fastcgi;
+    uwsgi_temp_path {tmp}/nginx-uwsgi;
+    scgi_temp_path {tmp}/nginx-scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        include {tmp}/merchex-locations.conf;
+    }}
+}}
+"""
+
+
+def test_behind_nginx_pictures_come_from_disk_and_pages_from_gunicorn(tmp_path):
+    """The README's nginx locations (docs/nginx/merchex-locations.conf, used here as shipped
+    but for its paths) in front of `make serve`: renditions are read from disk by nginx with a
+    year's cache headers, masters are not served, and no picture passes through gunicorn."""
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", str(tmp_path)),
+        "PYTHON": sys.executable,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "DJANGO_STATIC_ROOT": str(tmp_path / "static"),
+        "DJANGO_MEDIA_ROOT": str(tmp_path / "media"),
+        "DJANGO_HTTPS": "false",
+        "DJANGO_SECRET_KEY": "nginx-test-" + "s3cr3t" * 10,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+    }
+    base_dir = settings.BASE_DIR
+    for command in (["migrate", "-v0"], ["loaddemo", "-v0"]):
+        subprocess.run([sys.executable, "manage.py", *command], cwd=base_dir, env=env, check=True)
+    gunicorn_port, nginx_port = free_port(), free_port()
+    locations = (base_dir / "docs" / "nginx" / "merchex-locations.conf").read_text()
+    locations = locations.replace("/srv/merchex/media/", f"{tmp_path / 'media'}/")
+    locations = locations.replace("127.0.0.1:8000", f"127.0.0.1:{gunicorn_port}")
+    (tmp_path / "merchex-locations.conf").write_text(locations)
+    (tmp_path / "nginx.conf").write_text(NGINX_CONF.format(tmp=tmp_path, port=nginx_port))
+    server = subprocess.Popen(
+        ["scripts/serve"],
+        cwd=base_dir,
+        env={**env, "PORT": str(gunicorn_port), "WEB_CONCURRENCY": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    nginx = subprocess.Popen(
+        [shutil.which("nginx") or "/usr/sbin/nginx", "-c", str(tmp_path / "nginx.conf")]
+        + ["-g", "daemon off; master_process off;"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{nginx_port}"
+        if not wait_until_healthy(base):
+            pytest.fail(f"nginx and gunicorn did not answer: {nginx.poll()}")
+        with urllib.request.urlopen(f"{base}/listings/", timeout=5) as response:
+            page = response.read().decode()
+        rendition = re.search(r'src="(/media/pictures/[0-9a-f]{32}-640\.jpg)"', page).group(1)
+        with urllib.request.urlopen(base + rendition, timeout=5) as response:
+            assert response.status == 200
+            assert response.headers["Content-Type"] == "image/jpeg"
+            assert "immutable" in response.headers["Cache-Control"]
+            assert response.read(3) == b"\xff\xd8\xff"
+        master = re.sub(r"-640\.jpg$", ".jpg", rendition)
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(base + master, timeout=5)
+        assert refused.value.code == 404
+    finally:
+        nginx.terminate()
+        nginx.wait(timeout=10)
+        server.terminate()
+        output = server.communicate(timeout=30)[0]
+    assert '"GET /listings/ HTTP/1.0" 200' in output  # the page came from gunicorn...
+    assert "/media/" not in output  # ...and no picture did
