@@ -31,7 +31,7 @@ serve: $(VENV)/.installed  ## Serve as in production: collectstatic, migrate, gu
 	scripts/serve
 
 bench: $(VENV)/.installed  ## Benchmark every fan page and admin list at 100,000 listings, SQLite and PostgreSQL.
-	scripts/system-deps wrk postgresql
+	scripts/system-deps wrk postgresql chromium nginx
 	$(PY) scripts/bench.py --label SQLite
 	scripts/postgres $(PY) scripts/bench.py --label PostgreSQL
 

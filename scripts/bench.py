@@ -28,7 +28,8 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
-from listings.tests.servers import free_port, wait_until_healthy  # noqa: E402
+from listings.tests.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from listings.tests.servers import Nginx, free_port, wait_until_healthy  # noqa: E402
 
 BANDS, LISTINGS, BIG_BAND = 1000, 100_000, 2000
 WORKERS = 2
@@ -177,6 +178,7 @@ def main():
             "DJANGO_HTTPS": "false",
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,testserver",
             "DJANGO_STATIC_ROOT": f"{tmp}/static",
+            "DJANGO_MEDIA_ROOT": f"{tmp}/media",
             "DJANGO_LOG_LEVEL": "WARNING",
             "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{tmp}/bench.sqlite3"),
         }
@@ -245,6 +247,53 @@ def main():
                     conditional = (f"If-None-Match: {etag}",)
                     results[name]["304"] = measure(f"{name}, 304", bare, url, args, conditional)
         print_table(label, pages, results, args.rounds, args.seconds)
+        # Pictures are served by nginx in front of gunicorn, as in production (README).
+        with (
+            Server(cached_env) as server,
+            Nginx(BASE_DIR, tmp, f"{tmp}/media", server.port) as proxy,
+        ):
+            if not wait_until_healthy(proxy.base):
+                raise RuntimeError("nginx did not start")
+            print_picture_bytes(label, proxy.base, pages)
+
+
+def picture_bytes(base, path, scale):
+    """Bytes of the pictures a phone 375 px wide (`scale` device pixels per CSS pixel) loads
+    when it opens `path`, before any scrolling (what the browser fetches at once)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(
+            viewport={"width": 375, "height": 812}, device_scale_factor=scale, is_mobile=True
+        )
+        sizes = []
+        page.on(
+            "response",
+            lambda r: sizes.append(len(r.body())) if r.request.resource_type == "image" else None,
+        )
+        page.goto(base + path, wait_until="networkidle")
+        browser.close()
+    return len(sizes), sum(sizes)
+
+
+def print_picture_bytes(label, base, pages):
+    """The bytes of pictures on the first screen of a phone: the demo pictures, as drawn."""
+    chosen = [
+        name
+        for name in pages
+        if name in ("home", "listing list, first page", "listing detail")
+        or (name.startswith("band page") and "2,000" not in name)
+    ]
+    print(f"\n{label}: pictures a phone (375 px wide) loads on opening a page, before scrolling\n")
+    print("| page | 2× screen: pictures, KB | 3× screen: pictures, KB |")
+    print("| --- | ---: | ---: |")
+    for name in chosen:
+        cells = []
+        for scale in (2, 3):
+            count, size = picture_bytes(base, pages[name]["url"], scale)
+            cells.append(f"{count}, {size / 1000:,.1f}")
+        print(f"| {name} | {cells[0]} | {cells[1]} |")
 
 
 def print_table(label, pages, results, rounds, seconds):

@@ -3,7 +3,6 @@
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import urllib.error
@@ -15,7 +14,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from listings.models import Band, Listing
-from listings.tests.servers import free_port, wait_until_healthy
+from listings.tests.servers import Nginx, free_port, wait_until_healthy
 
 SHOW_SETTINGS = (
     "import json; from django.conf import settings as s; print(json.dumps({k: getattr(s, k) "
@@ -313,26 +312,6 @@ def test_fan_pages_and_health_checks_survive_a_lost_postgresql_connection(tmp_pa
     assert pids["healthz after loss"] != pids["after loss"]  # other pages: Django's own check
 
 
-NGINX_CONF = """
-pid {tmp}/nginx.pid;
-error_log {tmp}/nginx-error.log;
-events {{}}
-http {{
-    include /etc/nginx/mime.types;
-    access_log {tmp}/nginx-access.log;
-    client_body_temp_path {tmp}/nginx-body;
-    proxy_temp_path {tmp}/nginx-proxy;
-    fastcgi_temp_path {tmp}/nginx-fastcgi;
-    uwsgi_temp_path {tmp}/nginx-uwsgi;
-    scgi_temp_path {tmp}/nginx-scgi;
-    server {{
-        listen 127.0.0.1:{port};
-        include {tmp}/merchex-locations.conf;
-    }}
-}}
-"""
-
-
 def test_behind_nginx_pictures_come_from_disk_and_pages_from_gunicorn(tmp_path):
     """The README's nginx locations (docs/nginx/merchex-locations.conf, used here as shipped
     but for its paths) in front of `make serve`: renditions are read from disk by nginx with a
@@ -351,12 +330,7 @@ def test_behind_nginx_pictures_come_from_disk_and_pages_from_gunicorn(tmp_path):
     base_dir = settings.BASE_DIR
     for command in (["migrate", "-v0"], ["loaddemo", "-v0"]):
         subprocess.run([sys.executable, "manage.py", *command], cwd=base_dir, env=env, check=True)
-    gunicorn_port, nginx_port = free_port(), free_port()
-    locations = (base_dir / "docs" / "nginx" / "merchex-locations.conf").read_text()
-    locations = locations.replace("/srv/merchex/media/", f"{tmp_path / 'media'}/")
-    locations = locations.replace("127.0.0.1:8000", f"127.0.0.1:{gunicorn_port}")
-    (tmp_path / "merchex-locations.conf").write_text(locations)
-    (tmp_path / "nginx.conf").write_text(NGINX_CONF.format(tmp=tmp_path, port=nginx_port))
+    gunicorn_port = free_port()
     server = subprocess.Popen(
         ["scripts/serve"],
         cwd=base_dir,
@@ -365,31 +339,23 @@ def test_behind_nginx_pictures_come_from_disk_and_pages_from_gunicorn(tmp_path):
         stderr=subprocess.STDOUT,
         text=True,
     )
-    nginx = subprocess.Popen(
-        [shutil.which("nginx") or "/usr/sbin/nginx", "-c", str(tmp_path / "nginx.conf")]
-        + ["-g", "daemon off; master_process off;"],
-        stderr=subprocess.PIPE,
-        text=True,
-    )
     try:
-        base = f"http://127.0.0.1:{nginx_port}"
-        if not wait_until_healthy(base):
-            pytest.fail(f"nginx and gunicorn did not answer: {nginx.poll()}")
-        with urllib.request.urlopen(f"{base}/listings/", timeout=5) as response:
-            page = response.read().decode()
-        rendition = re.search(r'src="(/media/pictures/[0-9a-f]{32}-640\.jpg)"', page).group(1)
-        with urllib.request.urlopen(base + rendition, timeout=5) as response:
-            assert response.status == 200
-            assert response.headers["Content-Type"] == "image/jpeg"
-            assert "immutable" in response.headers["Cache-Control"]
-            assert response.read(3) == b"\xff\xd8\xff"
-        master = re.sub(r"-640\.jpg$", ".jpg", rendition)
-        with pytest.raises(urllib.error.HTTPError) as refused:
-            urllib.request.urlopen(base + master, timeout=5)
-        assert refused.value.code == 404
+        with Nginx(base_dir, tmp_path, tmp_path / "media", gunicorn_port) as nginx:
+            if not wait_until_healthy(nginx.base):
+                pytest.fail("nginx and gunicorn did not answer")
+            with urllib.request.urlopen(f"{nginx.base}/listings/", timeout=5) as response:
+                page = response.read().decode()
+            rendition = re.search(r'src="(/media/pictures/[0-9a-f]{32}-640\.jpg)"', page).group(1)
+            with urllib.request.urlopen(nginx.base + rendition, timeout=5) as response:
+                assert response.status == 200
+                assert response.headers["Content-Type"] == "image/jpeg"
+                assert "immutable" in response.headers["Cache-Control"]
+                assert response.read(3) == b"\xff\xd8\xff"
+            master = re.sub(r"-640\.jpg$", ".jpg", rendition)
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(nginx.base + master, timeout=5)
+            assert refused.value.code == 404
     finally:
-        nginx.terminate()
-        nginx.wait(timeout=10)
         server.terminate()
         output = server.communicate(timeout=30)[0]
     assert '"GET /listings/ HTTP/1.0" 200' in output  # the page came from gunicorn...
