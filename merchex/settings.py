@@ -29,6 +29,8 @@ if not SECRET_KEY:
             "(see .env.example), or set DJANGO_DEBUG=true for local development."
         )
     SECRET_KEY = "django-insecure-dev-only-key-never-use-in-production"
+elif not DEBUG and len(SECRET_KEY) < 50:
+    sys.exit(f"merchex: DJANGO_SECRET_KEY is {len(SECRET_KEY)} characters long; use 50 or more.")
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -47,15 +49,17 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # The security headers first, so that every response gets them: static files (WhiteNoise
+    # answers them itself) and slash redirects (CommonMiddleware) included.
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # A styled 503 instead of a 500 while the database is unreachable.
     "listings.middleware.DatabaseOutageMiddleware",
     # Last, so that it wraps the view alone: a write that loses a deadlock is retried whole.

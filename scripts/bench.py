@@ -107,6 +107,7 @@ class Server:
                 str(WORKERS),
                 "--log-level",
                 "warning",
+                "--no-control-socket",
             ],
             cwd=BASE_DIR,
             env=env,

@@ -31,6 +31,14 @@ def test_missing_secret_key_stops_startup_with_one_clear_line(manage):
     assert "DJANGO_SECRET_KEY is not set" in result.stderr
 
 
+def test_a_short_secret_key_stops_startup_with_one_clear_line(manage):
+    result = manage("check", env={"DJANGO_SECRET_KEY": "0123456789"})
+    assert result.returncode != 0
+    assert result.stderr.strip() == (
+        "merchex: DJANGO_SECRET_KEY is 10 characters long; use 50 or more."
+    )
+
+
 def test_debug_mode_runs_without_a_secret_key(manage):
     result = manage("check", env={"DJANGO_SECRET_KEY": None, "DJANGO_DEBUG": "true"})
     assert result.returncode == 0, result.stderr
@@ -68,9 +76,12 @@ def test_tls_proxy_and_origins_come_from_the_environment(manage):
     assert values["SECURE_SSL_REDIRECT"] is False
 
 
-@pytest.mark.parametrize("path", ["/", "/admin/login/", "/no-such-page/"])
+@pytest.mark.parametrize(
+    "path", ["/", "/admin/login/", "/no-such-page/", "/static/css/site.css", "/bands"]
+)
 @pytest.mark.django_db
 def test_security_headers_on_every_response(client, path):
+    """Pages, errors, static files (served by WhiteNoise) and slash redirects alike."""
     response = client.get(path)
     csp = response["Content-Security-Policy"]
     script_src = next(d for d in csp.split(";") if d.strip().startswith("script-src"))
@@ -207,13 +218,13 @@ def test_a_dump_of_the_demo_data_loads_back_with_nothing_lost(tmp_path):
     assert snapshot() == before
 
 
-def test_production_serve_command_serves_pages_and_static_files(tmp_path):
-    port = free_port()
-    server = subprocess.Popen(
+def serve(tmp_path, port):
+    return subprocess.Popen(
         ["scripts/serve"],
         cwd=settings.BASE_DIR,
         env={
             "PATH": os.environ["PATH"],
+            "HOME": str(tmp_path),  # where gunicorn would put a shared control socket
             "PYTHON": sys.executable,
             "PORT": str(port),
             "WEB_CONCURRENCY": "2",
@@ -226,10 +237,24 @@ def test_production_serve_command_serves_pages_and_static_files(tmp_path):
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+def test_production_serve_command_serves_pages_and_static_files(tmp_path):
+    port, other_port = free_port(), free_port()
+    server = serve(tmp_path, port)
     try:
         base = f"http://127.0.0.1:{port}"
         if not wait_until_healthy(base):
             pytest.fail("gunicorn did not answer /healthz")
+        # A second instance of the same user starts beside it without taking anything over.
+        other = serve(tmp_path, other_port)
+        try:
+            assert wait_until_healthy(f"http://127.0.0.1:{other_port}")
+        finally:
+            other.terminate()
+            other.communicate(timeout=30)
+        assert wait_until_healthy(base, seconds=5)
+        assert not (tmp_path / ".gunicorn").exists()  # no control socket at all
         with urllib.request.urlopen(f"{base}/bands/", timeout=5) as response:
             page = response.read().decode()
         css = page.split('rel="stylesheet" href="')[1].split('"')[0]
