@@ -1,6 +1,7 @@
 import logging
 
 from django.conf import settings
+from django.contrib import admin
 from django.db import DatabaseError, connection
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 from listings.caching import FlatPaginator, fan_page
 from listings.forms import ContactForm, ListingFilterForm, ShopFilterForm
+from listings.limits import contact_retry_after
 from listings.middleware import outage
 from listings.models import Band, Listing
 
@@ -208,21 +210,35 @@ def search(request):
 
 
 def contact(request):
+    status = 200
+    retry_after = None
     if request.method == "POST":
         form = ContactForm(request.POST)
         if form.is_valid():
             if form.is_spam():
                 logger.info("contact: honeypot filled, message dropped")
-            else:
+                return redirect("listings:contact-thanks")
+            retry_after = contact_retry_after(request)
+            if retry_after is None:
                 form.send(request)
-            return redirect("listings:contact-thanks")
+                return redirect("listings:contact-thanks")
+            logger.warning("contact: rate limit reached, message not sent")
+            status = 429
         about = form.cleaned_data.get("listing")
     else:
         listing_id = parse_id(request.GET.get("listing"))
         about = Listing.objects.filter(pk=listing_id).first() if listing_id else None
         form = ContactForm(initial={"listing": about})
-    context = {"form": form, "about": about, "breadcrumbs": crumbs(("Contact", None))}
-    return render(request, "listings/contact.html", context)
+    context = {
+        "form": form,
+        "about": about,
+        "retry_minutes": retry_after and -(-retry_after // 60),
+        "breadcrumbs": crumbs(("Contact", None)),
+    }
+    response = render(request, "listings/contact.html", context, status=status)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 def contact_thanks(request):
@@ -238,6 +254,23 @@ def bad_request(request, exception):
 
 def permission_denied(request, exception):
     return render(request, "403.html", status=403)
+
+
+def locked_out(request, response, credentials):
+    """django-axes' answer to a locked-out sign-in: the admin's own page, with how long."""
+    from axes.helpers import get_client_username, get_cool_off
+
+    cool_off = get_cool_off(request)
+    context = {
+        **admin.site.each_context(request),
+        "title": "Sign-in temporarily locked",
+        "username": get_client_username(request, credentials) or "",
+        "minutes": round(cool_off.total_seconds() / 60) if cool_off else None,
+    }
+    locked = render(request, "admin/locked_out.html", context, status=429)
+    if cool_off:
+        locked["Retry-After"] = str(int(cool_off.total_seconds()))
+    return locked
 
 
 def csrf_failure(request, reason=""):

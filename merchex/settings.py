@@ -5,6 +5,7 @@ Every variable is documented in .env.example and in the README's "Deploying" sec
 """
 
 import sys
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -45,6 +46,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
     "csp",
+    "axes",
     "listings",
 ]
 
@@ -62,6 +64,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # A styled 503 instead of a 500 while the database is unreachable.
     "listings.middleware.DatabaseOutageMiddleware",
+    # Answers a locked-out sign-in with the lockout page (django-axes).
+    "axes.middleware.AxesMiddleware",
     # Last, so that it wraps the view alone: a write that loses a deadlock is retried whole.
     "listings.middleware.RetryConflictsMiddleware",
 ]
@@ -117,6 +121,28 @@ CACHES["default"].setdefault("KEY_PREFIX", "merchex")
 MERCHEX_PAGE_CACHE = env.bool("MERCHEX_PAGE_CACHE", default=not DEBUG)
 if CACHES["default"]["BACKEND"].endswith("FileBasedCache"):
     CACHES["default"]["OPTIONS"] = {"MAX_ENTRIES": 20000, **CACHES["default"].get("OPTIONS", {})}
+
+# Sign-in lockout (django-axes): after MERCHEX_LOGIN_FAILURE_LIMIT failures for one username, or
+# from one address, further attempts are refused for the cool-off period, before any password is
+# hashed (the axes backend comes first), even with the right password. Staff unlock in the admin
+# (Axes: access attempts) or with `manage.py axes_reset_username NAME` / `axes_reset`.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("MERCHEX_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("MERCHEX_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "listings.views.locked_out"  # the admin's own page, with Retry-After
+# The client's address: REMOTE_ADDR, unless a proxy in front is trusted to set X-Forwarded-For
+# (MERCHEX_TRUSTED_PROXIES = how many proxies add themselves to it); a header a client sends
+# itself is never believed otherwise. The contact form's rate limit uses the same address.
+TRUSTED_PROXIES = env.int("MERCHEX_TRUSTED_PROXIES", default=0)
+if TRUSTED_PROXIES:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXIES
+    AXES_IPWARE_PROXY_ORDER = "right-most"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -235,6 +261,8 @@ LOGGING = {
     "root": {"handlers": ["stdout"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {
         "django": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
+        # One line per failed sign-in (username, address), one per lockout.
+        "axes": {"handlers": ["stdout"], "level": "WARNING", "propagate": False},
     },
 }
 
@@ -248,3 +276,6 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 MERCHEX_PAGE_SIZE = 20  # items on one fan page
 MERCHEX_CURRENCY = env.str("MERCHEX_CURRENCY", default="EUR")  # ISO 4217 code for prices
 MERCHEX_CONTACT_EMAIL = env.str("MERCHEX_CONTACT_EMAIL", default="shop@localhost")
+# Contact-form rate limits (listings/limits.py), per hour: from one address, and in all.
+MERCHEX_CONTACT_PER_ADDRESS_PER_HOUR = env.int("MERCHEX_CONTACT_PER_ADDRESS_PER_HOUR", default=5)
+MERCHEX_CONTACT_PER_HOUR = env.int("MERCHEX_CONTACT_PER_HOUR", default=100)

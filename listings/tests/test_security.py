@@ -1,0 +1,174 @@
+"""Defences: sign-in lockout (django-axes), contact-form rate limits, two-factor sign-in."""
+
+import pytest
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.core.management import call_command
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+LOGIN = "/admin/login/"
+PASSWORD = "Correct-horse-battery-9"
+
+
+class CountingHasher(PBKDF2PasswordHasher):
+    """The usual hasher, counting how often a password is checked (the costly part)."""
+
+    algorithm = "pbkdf2_sha256"
+    checks = 0
+
+    def verify(self, password, encoded):
+        CountingHasher.checks += 1
+        return super().verify(password, encoded)
+
+
+@pytest.fixture
+def staff(django_user_model, settings):
+    settings.PASSWORD_HASHERS = ["listings.tests.test_security.CountingHasher"]
+    return django_user_model.objects.create_user(
+        "owner", password=PASSWORD, is_staff=True, is_superuser=True
+    )
+
+
+def sign_in(client, username, password, address="203.0.113.5", **headers):
+    return client.post(
+        LOGIN,
+        {"username": username, "password": password, "next": "/admin/"},
+        REMOTE_ADDR=address,
+        **headers,
+    )
+
+
+def signed_in(client):
+    return client.get("/admin/").status_code == 200
+
+
+def test_after_five_failures_even_the_right_password_is_refused(client, staff, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert sign_in(client, "owner", "wrong").status_code == 200  # the form again
+    assert sign_in(client, "owner", "wrong").status_code == 429  # the fifth locks
+    response = sign_in(client, "owner", PASSWORD)
+    assert response.status_code == 429
+    assert "Sign-in temporarily locked" in response.text
+    assert "merchex administration" in response.text  # the admin's own page
+    assert "locked for 15 minutes" in response.text
+    assert response["Retry-After"] == "900"
+    assert not signed_in(client)
+
+
+def test_a_locked_out_attempt_hashes_no_password(client, staff, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        sign_in(client, "owner", "wrong")
+    CountingHasher.checks = 0
+    for _ in range(20):
+        assert sign_in(client, "owner", "wrong").status_code == 429
+    assert CountingHasher.checks == 0
+
+
+def test_a_locked_username_is_locked_from_every_address(client, staff, settings):
+    for number in range(settings.AXES_FAILURE_LIMIT):
+        sign_in(client, "owner", "wrong", address=f"198.51.100.{number}")
+    assert sign_in(client, "owner", PASSWORD, address="192.0.2.77").status_code == 429
+
+
+def test_an_address_trying_many_usernames_is_locked(client, staff, settings):
+    for number in range(settings.AXES_FAILURE_LIMIT):
+        sign_in(client, f"guess{number}", "wrong")
+    assert sign_in(client, "owner", PASSWORD).status_code == 429
+    assert sign_in(client, "owner", PASSWORD, address="192.0.2.77").status_code == 302
+
+
+def test_a_forwarded_for_header_is_not_believed_without_a_trusted_proxy(client, staff, settings):
+    for number in range(settings.AXES_FAILURE_LIMIT):
+        sign_in(client, f"guess{number}", "wrong", HTTP_X_FORWARDED_FOR=f"10.0.0.{number}")
+    assert sign_in(client, "owner", PASSWORD).status_code == 429
+
+
+def test_staff_unlock_an_account_with_a_command(client, staff, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        sign_in(client, "owner", "wrong")
+    call_command("axes_reset_username", "owner")
+    assert sign_in(client, "owner", PASSWORD).status_code == 302
+    assert signed_in(client)
+
+
+def test_staff_unlock_from_the_admin(client, admin_client, staff, settings):
+    from axes.models import AccessAttempt
+
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        sign_in(client, "owner", "wrong")
+    attempts = list(AccessAttempt.objects.values_list("pk", flat=True))
+    assert attempts
+    response = admin_client.post(
+        reverse("admin:axes_accessattempt_changelist"),
+        {"action": "delete_selected", "_selected_action": attempts, "post": "yes"},
+    )
+    assert response.status_code == 302
+    assert sign_in(client, "owner", PASSWORD).status_code == 302
+
+
+def test_each_failure_is_logged_in_one_line(client, staff, caplog):
+    with caplog.at_level("WARNING", logger="axes"):
+        sign_in(client, "owner", "wrong")
+        sign_in(client, "owner", "wrong again")
+    failures = [r for r in caplog.records if "login failure" in r.getMessage().lower()]
+    assert len(failures) == 2
+    assert all("\n" not in r.getMessage() for r in failures)
+    assert "wrong" not in caplog.text  # passwords are never logged
+
+
+# Contact form: rate limits held in the shared cache
+
+MESSAGE = {"name": "Ada", "email": "ada@example.com", "message": "Is the tee still in XL?"}
+
+
+def send(client, address="203.0.113.9", **fields):
+    return client.post(reverse("listings:contact"), {**MESSAGE, **fields}, REMOTE_ADDR=address)
+
+
+def test_one_address_may_send_five_messages_an_hour(client, mailoutbox, settings):
+    for _ in range(settings.MERCHEX_CONTACT_PER_ADDRESS_PER_HOUR):
+        assert send(client).status_code == 302
+    response = send(client, message="One more, please?")
+    assert response.status_code == 429
+    assert 1 <= int(response["Retry-After"]) <= 3601
+    assert "yours was not sent" in response.text
+    assert "One more, please?" in response.text  # what the fan typed is kept
+    assert 'value="Ada"' in response.text
+    assert len(mailoutbox) == settings.MERCHEX_CONTACT_PER_ADDRESS_PER_HOUR
+    assert send(client, address="203.0.113.10").status_code == 302  # others still may
+
+
+def test_an_hourly_ceiling_holds_across_addresses(client, mailoutbox, settings):
+    settings.MERCHEX_CONTACT_PER_HOUR = 3
+    statuses = [send(client, address=f"198.51.100.{n}").status_code for n in range(5)]
+    assert statuses == [302, 302, 302, 429, 429]
+    assert len(mailoutbox) == 3
+
+
+TWO_PROCESSES = r"""
+from django.core import mail
+from django.core.management import call_command
+from django.test import Client
+from django.test.utils import setup_test_environment
+
+setup_test_environment()
+call_command("migrate", verbosity=0)
+client = Client()
+data = {"name": "Ada", "email": "ada@example.com", "message": "Hello"}
+statuses = [client.post("/contact/", data, REMOTE_ADDR="192.0.2.1").status_code for _ in range(4)]
+print(len(mail.outbox), statuses)
+"""
+
+
+def test_the_limit_holds_across_processes_through_the_shared_cache(manage, tmp_path):
+    """Two separate processes (as two gunicorn workers) share the default file cache."""
+    env = {
+        "CACHE_URL": f"filecache://{tmp_path / 'cache'}",
+        "DJANGO_HTTPS": "false",
+        "DJANGO_STATIC_MANIFEST": "false",
+    }
+    first = manage("shell", "--no-imports", "-c", TWO_PROCESSES, env=env, check=True)
+    second = manage("shell", "--no-imports", "-c", TWO_PROCESSES, env=env, check=True)
+    assert first.stdout.strip().splitlines()[-1] == "4 [302, 302, 302, 302]"
+    assert second.stdout.strip().splitlines()[-1] == "1 [302, 429, 429, 429]"
