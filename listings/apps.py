@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
 
@@ -32,3 +33,10 @@ def after_migrate(using, **kwargs):
 
     triggers.install(connections[using])
     sync_shop_staff()
+
+
+class MerchexAdminConfig(admin_apps.AdminConfig):
+    """Django's admin, on merchex's site: two-factor sign-in for staff (listings.sites)."""
+
+    default = False  # ListingsConfig stays this module's app; this one is named in settings
+    default_site = "listings.sites.MerchexAdminSite"

@@ -37,7 +37,7 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhos
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "listings.apps.MerchexAdminConfig",  # Django's admin with two-factor sign-in
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "csp",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "listings",
 ]
 
@@ -61,6 +64,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # A styled 503 instead of a 500 while the database is unreachable.
     "listings.middleware.DatabaseOutageMiddleware",
@@ -143,6 +147,11 @@ if TRUSTED_PROXIES:
     AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
     AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXIES
     AXES_IPWARE_PROXY_ORDER = "right-most"
+
+# Two-factor sign-in (listings/sites.py): staff with an authenticator must use it; superusers
+# must have one when this is on (the default outside development).
+MERCHEX_2FA_FOR_SUPERUSERS = env.bool("MERCHEX_2FA_FOR_SUPERUSERS", default=not DEBUG)
+OTP_TOTP_ISSUER = "merchex"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

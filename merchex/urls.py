@@ -10,8 +10,6 @@ from listings.sitemaps import SITEMAPS
 handler400 = "listings.views.bad_request"
 handler403 = "listings.views.permission_denied"
 
-admin.site.site_header = "merchex administration"
-admin.site.site_title = "merchex admin"
 
 urlpatterns = [
     path("admin/", admin.site.urls),

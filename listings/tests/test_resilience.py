@@ -47,10 +47,13 @@ from django.db.models import F
 from django.test import Client
 from listings.middleware import run_with_retry
 from listings.models import Band, Listing
+from listings.roles import sync_shop_staff
 from listings.tests.admin_forms import change_form_data
 
 SECONDS = float(os.environ["SECONDS"])
-admin = get_user_model().objects.create_superuser("admin", password="overlap-test")
+# Shop staff (production settings: a superuser would also need a second factor).
+admin = get_user_model().objects.create_user("helper", is_staff=True)
+admin.groups.add(sync_shop_staff())
 bands = [Band.objects.create(name=f"Band {n}", genre="RO", year_formed=1999) for n in range(2)]
 for band in bands:
     Listing.objects.bulk_create(

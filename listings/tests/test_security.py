@@ -172,3 +172,93 @@ def test_the_limit_holds_across_processes_through_the_shared_cache(manage, tmp_p
     second = manage("shell", "--no-imports", "-c", TWO_PROCESSES, env=env, check=True)
     assert first.stdout.strip().splitlines()[-1] == "4 [302, 302, 302, 302]"
     assert second.stdout.strip().splitlines()[-1] == "1 [302, 429, 429, 429]"
+
+
+# Two-factor sign-in (django-otp)
+
+
+def totp_code(device):
+    """The code an authenticator app shows now, computed as the app does (RFC 6238)."""
+    import time
+
+    from django_otp.oath import TOTP
+
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    return f"{totp.token():0{device.digits}d}"
+
+
+@pytest.fixture
+def with_second_factor(staff, capsys):
+    call_command("setup2fa", "owner")
+    out = capsys.readouterr().out
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    codes = out.split("keep them somewhere safe):")[1].split("\n")[1].split()
+    return TOTPDevice.objects.get(user=staff), codes
+
+
+def sign_in_with_code(client, code, username="owner"):
+    return client.post(
+        LOGIN,
+        {"username": username, "password": PASSWORD, "otp_token": code, "next": "/admin/"},
+        REMOTE_ADDR="203.0.113.5",
+    )
+
+
+def test_setup2fa_prints_a_qr_code_and_ten_backup_codes(with_second_factor, capsys):
+    device, codes = with_second_factor
+    assert len(codes) == 10
+    assert device.config_url.startswith("otpauth://totp/merchex")
+
+
+def test_staff_with_an_authenticator_must_give_its_code(client, with_second_factor):
+    device, _ = with_second_factor
+    response = sign_in_with_code(client, "")
+    assert response.status_code == 200
+    assert not signed_in(client)
+    response = sign_in_with_code(client, totp_code(device))
+    assert response.status_code == 302
+    assert signed_in(client)
+
+
+def test_a_wrong_code_is_refused_and_slows_the_next_try(client, with_second_factor):
+    device, _ = with_second_factor
+    wrong = "000000" if totp_code(device) != "000000" else "111111"
+    assert sign_in_with_code(client, wrong).status_code == 200
+    assert not signed_in(client)
+    response = sign_in_with_code(client, totp_code(device))  # at once: throttled
+    assert "try again" in response.text.lower()
+    assert not signed_in(client)
+
+
+def test_a_backup_code_works_once(client, with_second_factor):
+    _, codes = with_second_factor
+    assert sign_in_with_code(client, codes[0]).status_code == 302
+    assert signed_in(client)
+    client.logout()
+    assert sign_in_with_code(client, codes[0]).status_code == 200
+    assert not signed_in(client)
+
+
+def test_superusers_need_a_second_factor_when_the_setting_says_so(client, staff, settings):
+    settings.MERCHEX_2FA_FOR_SUPERUSERS = True
+    response = sign_in_with_code(client, "")
+    assert "Superusers must sign in with two factors" in response.text
+    assert not signed_in(client)
+    client.force_login(staff)  # a session with a password alone is not enough either
+    assert not signed_in(client)
+
+
+def test_other_staff_may_sign_in_with_a_password_alone(client, django_user_model, settings):
+    settings.MERCHEX_2FA_FOR_SUPERUSERS = True
+    django_user_model.objects.create_user("helper", password=PASSWORD, is_staff=True)
+    assert sign_in_with_code(client, "", username="helper").status_code == 302
+    assert signed_in(client)
+
+
+def test_setting_up_a_second_factor_signs_the_account_out_everywhere(client, staff):
+    assert sign_in_with_code(client, "").status_code == 302
+    assert signed_in(client)
+    call_command("setup2fa", "owner", stdout=__import__("io").StringIO())
+    assert not signed_in(client)

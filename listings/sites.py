@@ -1,0 +1,79 @@
+"""The admin site: two-factor sign-in for staff (django-otp: TOTP apps and backup codes).
+
+Staff who have set up an authenticator (`manage.py setup2fa NAME`) must give its code, or one of
+their backup codes, at every sign-in. With MERCHEX_2FA_FOR_SUPERUSERS (on in production)
+superusers must have set one up: without a verified second factor they are not let in.
+"""
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.core.exceptions import ValidationError
+from django_otp import devices_for_user
+from django_otp.admin import OTPAdminAuthenticationForm
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+
+def has_second_factor(user):
+    return any(devices_for_user(user, confirmed=True))
+
+
+def needs_second_factor(user):
+    return has_second_factor(user) or (user.is_superuser and settings.MERCHEX_2FA_FOR_SUPERUSERS)
+
+
+class StaffLoginForm(OTPAdminAuthenticationForm):
+    """Password first; then, for staff with an authenticator, its code or a backup code."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["otp_token"].label = "Authenticator code"
+        self.fields["otp_token"].help_text = (
+            "The 6 digits your authenticator app shows, or one of your backup codes. "
+            "Leave empty if you have not set up two-factor sign-in."
+        )
+        self.fields["otp_token"].widget.attrs.update(
+            {"autocomplete": "one-time-code", "inputmode": "numeric"}
+        )
+
+    def _chosen_device(self, user):
+        """The device the code is for, by its shape: 6 digits from the authenticator app,
+        anything else one of the backup codes (never another user's device)."""
+        token = (self.cleaned_data.get("otp_token") or "").strip()
+        model = TOTPDevice if len(token) == 6 and token.isdigit() else StaticDevice
+        return model.objects.filter(user=user, confirmed=True).first()
+
+    def clean(self):
+        self.cleaned_data = AdminAuthenticationForm.clean(self)
+        user = self.get_user()
+        if user is not None and needs_second_factor(user):
+            if not has_second_factor(user):
+                raise ValidationError(
+                    "Superusers must sign in with two factors, and this account has none set "
+                    "up yet: ask the shop's owner to run `manage.py setup2fa` for it.",
+                    code="second_factor_missing",
+                )
+            self.clean_otp(user)
+        return self.cleaned_data
+
+
+class MerchexAdminSite(admin.AdminSite):
+    site_header = "merchex administration"
+    site_title = "merchex admin"
+    login_form = StaffLoginForm
+    login_template = "admin/merchex_login.html"
+
+    def has_permission(self, request):
+        """Staff, and for superusers (with the setting) verified by a second factor.
+
+        Other staff with an authenticator need no check here, and so no query on every page:
+        the sign-in form asks them for its code, and `setup2fa` ends the sessions they had
+        before they set it up.
+        """
+        if not super().has_permission(request):
+            return False
+        user = request.user
+        if user.is_superuser and settings.MERCHEX_2FA_FOR_SUPERUSERS:
+            return user.is_verified()
+        return True
