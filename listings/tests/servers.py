@@ -41,6 +41,7 @@ http {{
     fastcgi_temp_path {tmp}/nginx-fastcgi;
     uwsgi_temp_path {tmp}/nginx-uwsgi;
     scgi_temp_path {tmp}/nginx-scgi;
+    include {base_dir}/docs/nginx/merchex-http.conf;
     server {{
         listen 127.0.0.1:{port};
         include {tmp}/merchex-locations.conf;
@@ -50,8 +51,8 @@ http {{
 
 
 class Nginx:
-    """Debian's nginx on a free port of 127.0.0.1 with the README's locations file
-    (docs/nginx/merchex-locations.conf, as shipped but for its two paths), in front of the site
+    """Debian's nginx on a free port of 127.0.0.1 with the README's configuration files
+    (docs/nginx/, as shipped but for the locations' two paths), in front of the site
     at `upstream_port`, serving pictures from `media_root`; for a `with` block."""
 
     def __init__(self, base_dir, folder, media_root, upstream_port):
@@ -62,7 +63,8 @@ class Nginx:
         locations = locations.replace("/srv/merchex/media/", f"{media_root}/")
         locations = locations.replace("127.0.0.1:8000", f"127.0.0.1:{upstream_port}")
         (self.folder / "merchex-locations.conf").write_text(locations)
-        (self.folder / "nginx.conf").write_text(NGINX_CONF.format(tmp=self.folder, port=self.port))
+        conf = NGINX_CONF.format(tmp=self.folder, port=self.port, base_dir=base_dir)
+        (self.folder / "nginx.conf").write_text(conf)
         self.process = None
 
     def __enter__(self):
@@ -71,6 +73,9 @@ class Nginx:
             + ["-g", "daemon off; master_process off;"],
             stderr=subprocess.DEVNULL,
         )
+        if not wait_until_healthy(self.base, seconds=60):
+            self.__exit__()
+            raise RuntimeError(f"nginx did not start: see {self.folder / 'nginx-error.log'}")
         return self
 
     def __exit__(self, *exc):

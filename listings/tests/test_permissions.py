@@ -249,3 +249,25 @@ def test_anyone_may_post_the_contact_form_and_nothing_else_public(login_as, cata
     ]:
         client.post(url, {"title": "Hacked", "sold": "on"})
     assert list(Listing.objects.order_by("pk").values()) == before
+
+
+@pytest.mark.parametrize("identity", IDENTITIES)
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/axes/accessattempt/",
+        "/admin/axes/accesslog/",
+        "/admin/otp_totp/totpdevice/",
+        "/admin/otp_static/staticdevice/",
+        "/admin/auth/user/",
+        "/admin/auth/group/",
+    ],
+)
+def test_only_superusers_see_accounts_lockouts_and_sign_in_devices(login_as, identity, url):
+    response = login_as(identity).get(url)
+    if identity == "superuser":
+        assert response.status_code == 200
+    elif identity in ("anonymous", "fan"):
+        assert response.status_code == 302
+    else:
+        assert response.status_code == 403

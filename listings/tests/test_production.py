@@ -380,6 +380,17 @@ def test_behind_nginx_pictures_come_from_disk_and_pages_from_gunicorn(tmp_path):
             with pytest.raises(urllib.error.HTTPError) as refused:
                 urllib.request.urlopen(nginx.base + master, timeout=5)
             assert refused.value.code == 404
+            # A flood of sign-in attempts: past a burst of 5, nginx answers 429 itself.
+            statuses = []
+            for _ in range(12):
+                attempt = urllib.request.Request(
+                    f"{nginx.base}/admin/login/", data=b"username=a&password=b", method="POST"
+                )
+                try:
+                    urllib.request.urlopen(attempt, timeout=5)
+                except urllib.error.HTTPError as answer:
+                    statuses.append(answer.code)
+            assert statuses.count(429) >= 6, statuses
     finally:
         server.terminate()
         output = server.communicate(timeout=30)[0]
