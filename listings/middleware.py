@@ -43,7 +43,9 @@ class RetryConflictsMiddleware:
     """Writes (POST and the like) run in one transaction, retried whole if the database reports
     a deadlock or serialization failure, rather than answered with a 500 and the edit lost.
 
-    Messages the view queued in a failed attempt are dropped with it.
+    Messages the view queued in a failed attempt are dropped with it. Not on SQLite: it has one
+    writer at a time (the next one waits, it cannot deadlock), and there a request-long
+    transaction would hold the write lock through a password check or an email.
     """
 
     SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
@@ -55,7 +57,12 @@ class RetryConflictsMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view, args, kwargs):
-        if request.method in self.SAFE_METHODS or transaction.get_connection().in_atomic_block:
+        database = transaction.get_connection()
+        if (
+            request.method in self.SAFE_METHODS
+            or database.vendor == "sqlite"
+            or database.in_atomic_block
+        ):
             return None
         storage = getattr(request, "_messages", None)
         queued = list(getattr(storage, "_queued_messages", []))
@@ -65,7 +72,14 @@ class RetryConflictsMiddleware:
                 storage._queued_messages[:] = queued
             return view(request, *args, **kwargs)
 
-        return run_with_retry(attempt)
+        try:
+            return run_with_retry(attempt)
+        except (OperationalError, InterfaceError) as exc:
+            # Raised here, outside the view, it would skip process_exception: answer it now.
+            response = database_error_response(request, exc)
+            if response is None:
+                raise
+            return response
 
 
 class Outage:
@@ -121,14 +135,20 @@ class DatabaseOutageMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if not isinstance(exception, (OperationalError, InterfaceError)):
-            return None
-        if is_conflict(exception):
-            return unavailable(request)  # still conflicting after every retry: try again soon
-        if connection_lost():
-            outage.failed(exception)
-            return unavailable(request)
-        return None  # the database answered with an error: a bug, logged as a 500
+        return database_error_response(request, exception)
+
+
+def database_error_response(request, exc):
+    """The 503 for a database that cannot be reached (or still conflicts after every retry);
+    None for any other error, which is a bug and stays a logged 500."""
+    if not isinstance(exc, (OperationalError, InterfaceError)):
+        return None
+    if is_conflict(exc):
+        return unavailable(request)  # try again soon
+    if connection_lost():
+        outage.failed(exc)
+        return unavailable(request)
+    return None
 
 
 def connection_lost():

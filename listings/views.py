@@ -1,5 +1,7 @@
 import logging
+import math
 
+from axes.helpers import get_client_username, get_cool_off
 from django.conf import settings
 from django.contrib import admin
 from django.db import DatabaseError, connection
@@ -155,7 +157,7 @@ def band_detail(request, band_id, slug=None):
         "page_obj": paginate(request, listings),
         "canonical_url": url,
         "share_picture": share,
-        "band_ld": band_structured_data(band, url, share and share[0]),
+        "band_ld": band_structured_data(band, url, share[0] if share else None),
         "breadcrumbs": crumbs(("Bands", reverse("listings:band-list")), (band.name, None)),
     }
     return render(request, "listings/band_detail.html", context)
@@ -232,7 +234,7 @@ def contact(request):
     context = {
         "form": form,
         "about": about,
-        "retry_minutes": retry_after and -(-retry_after // 60),
+        "retry_minutes": math.ceil(retry_after / 60) if retry_after else None,
         "breadcrumbs": crumbs(("Contact", None)),
     }
     response = render(request, "listings/contact.html", context, status=status)
@@ -258,8 +260,6 @@ def permission_denied(request, exception):
 
 def locked_out(request, response, credentials):
     """django-axes' answer to a locked-out sign-in: the admin's own page, with how long."""
-    from axes.helpers import get_client_username, get_cool_off
-
     cool_off = get_cool_off(request)
     context = {
         **admin.site.each_context(request),

@@ -141,7 +141,7 @@ def listing_cards(listings, heading="h3", show_band=True, eager=2):
     cards = []
     for number, listing in enumerate(listings):
         url = listing_path.format(listing.pk, listing.slug)
-        shown = listing.shown_picture
+        shown = listing.card_picture
         if shown is None:
             image = placeholder_html(listing.type, "card-img")
         else:

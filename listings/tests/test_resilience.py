@@ -29,13 +29,14 @@ call_command("migrate", verbosity=0)
 application = get_wsgi_application()
 
 
-def get(path):
+def get(path, method="get", data=None, **headers):
     seen = {}
 
     def start_response(status, headers):
         seen.update(status=int(status.split()[0]), headers=dict(headers))
 
-    body = b"".join(application(RequestFactory().get(path).environ, start_response))
+    environ = getattr(RequestFactory(), method)(path, data or {}, **headers).environ
+    body = b"".join(application(environ, start_response))
     return seen["status"], seen["headers"], body.decode()
 """
 
@@ -195,6 +196,11 @@ for attempt in range(3):
 for path in ["/listings/?page=2", "/search/?q=tee", "/healthz", "/contact/?listing=1"]:
     status, headers, body = get(path)
     seen[path] = [status, headers.get("Retry-After"), "Back in a moment" in body]
+token = "c" * 32  # as a browser sends it: the CSRF cookie and the form's token
+message = {"name": "Ada", "email": "Ada@example.com", "message": "Hello", "listing": "1",
+           "csrfmiddlewaretoken": token}
+status, headers, body = get("/contact/", "post", message, HTTP_COOKIE=f"csrftoken={token}")
+seen["POST /contact/"] = [status, headers.get("Retry-After"), "Back in a moment" in body]
 subprocess.run(os.environ["MERCHEX_PG_START"], shell=True, check=True, capture_output=True)
 print("--- database started", flush=True)
 seen["after"] = [get(url)[0], get("/healthz")[0], get("/listings/?page=2")[0]]
@@ -212,7 +218,7 @@ def test_a_database_outage_serves_cached_pages_and_503s_and_recovers(tmp_path):
     assert seen["warm"] == 200
     for attempt in range(3):
         assert seen[f"cached page {attempt}"] == [200, True, "no-store"]
-    for path in ["/listings/?page=2", "/search/?q=tee", "/contact/?listing=1"]:
+    for path in ["/listings/?page=2", "/search/?q=tee", "/contact/?listing=1", "POST /contact/"]:
         assert seen[path] == [503, "10", True], path
     assert seen["/healthz"][0] == 503
     assert seen["after"] == [200, 200, 200]
