@@ -64,10 +64,12 @@ def manage(tmp_path):
     """Run `manage.py ARGS` in a fresh process with a production-like environment.
 
     Only PATH and HOME come from the caller, so the pytest settings (DEBUG, HTTPS off...) do not
-    leak in; `env` adds to or removes from (value None) the production environment.
+    leak in; `env` adds to or removes from (value None) the production environment. With
+    `postgres=True` the command runs against a throwaway PostgreSQL server (scripts/postgres),
+    which also lets it stop and start that server (MERCHEX_PG_STOP / MERCHEX_PG_START).
     """
 
-    def run(*args, env=None, check=False, timeout=120):
+    def run(*args, env=None, check=False, timeout=120, postgres=False):
         environment = {
             "PATH": os.environ["PATH"],
             "HOME": os.environ.get("HOME", str(tmp_path)),
@@ -80,8 +82,11 @@ def manage(tmp_path):
                 environment.pop(key, None)
             else:
                 environment[key] = value
+        command = [sys.executable, "manage.py", *args]
+        if postgres:
+            command = ["scripts/postgres", *command]
         return subprocess.run(
-            [sys.executable, "manage.py", *args],
+            command,
             cwd=BASE_DIR,
             env=environment,
             capture_output=True,

@@ -49,9 +49,11 @@ from listings.management.commands.loaddemo import SYNTHETIC_BAND_PREFIX
 big = Band.objects.get(name=f"{SYNTHETIC_BAND_PREFIX}00001")
 small = Band.objects.get(name="Cut Copy")
 listing = Listing.objects.filter(band=small).first()
-user, _ = get_user_model().objects.get_or_create(
-    username="bench", defaults={"is_staff": True, "is_superuser": True}
-)
+from listings.roles import sync_shop_staff
+
+# Shop staff: production settings keep a superuser without a second factor out of the admin.
+user, _ = get_user_model().objects.get_or_create(username="bench", defaults={"is_staff": True})
+user.groups.add(sync_shop_staff())
 pages = {
     "bare view": "/bench/bare/",
     "home": "/",
@@ -72,11 +74,28 @@ for name, url in pages.items():
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url, follow=True)
     assert response.status_code == 200, (url, response.status_code)
+    assert not response.redirect_chain, (url, response.redirect_chain)  # the page itself
     query = response.request.get("QUERY_STRING")
     url = response.request["PATH_INFO"] + (f"?{query}" if query else "")
     rows[name] = {"url": url, "queries": len(queries), "bytes": len(response.content)}
 print(json.dumps({"pages": rows, "session": client.cookies["sessionid"].value}))
 """
+
+
+def production_env(tmp, **overrides):
+    """The environment of a throwaway site with production settings (as `make serve` runs it,
+    without HTTPS), its files in `tmp`."""
+    return {
+        **os.environ,
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_HTTPS": "false",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,testserver",
+        "DJANGO_STATIC_ROOT": f"{tmp}/static",
+        "DJANGO_MEDIA_ROOT": f"{tmp}/media",
+        "DJANGO_LOG_LEVEL": "WARNING",
+        **overrides,
+    }
 
 
 def run(cmd, env, **kwargs):
@@ -111,6 +130,7 @@ class Server:
             ],
             cwd=BASE_DIR,
             env=env,
+            stdout=subprocess.DEVNULL,  # the site's own log lines (a flood writes thousands)
         )
 
     def __enter__(self):
@@ -172,17 +192,8 @@ def main():
         sys.exit("bench: wrk is not installed (Debian package wrk; make bench installs it)")
 
     with tempfile.TemporaryDirectory() as tmp:
-        env = {
-            **os.environ,
-            "DJANGO_DEBUG": "false",
-            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-            "DJANGO_HTTPS": "false",
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,testserver",
-            "DJANGO_STATIC_ROOT": f"{tmp}/static",
-            "DJANGO_MEDIA_ROOT": f"{tmp}/media",
-            "DJANGO_LOG_LEVEL": "WARNING",
-            "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{tmp}/bench.sqlite3"),
-        }
+        database = os.environ.get("DATABASE_URL", f"sqlite:///{tmp}/bench.sqlite3")
+        env = production_env(tmp, DATABASE_URL=database)
         label = args.label or env["DATABASE_URL"].split(":", 1)[0]
         started = time.monotonic()
         manage(env, "migrate", "--noinput", "--verbosity", "0")

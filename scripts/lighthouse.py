@@ -11,7 +11,6 @@ did not pass in full. It asserts nothing: the README quotes its output.
 
 import json
 import os
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -20,7 +19,7 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR / "scripts"))
 sys.path.insert(0, str(BASE_DIR))
-from bench import Server, manage  # noqa: E402
+from bench import Server, manage, production_env  # noqa: E402
 
 from listings.tests.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from listings.tests.servers import Nginx, wait_until_healthy  # noqa: E402
@@ -66,18 +65,11 @@ def main():
     if not LIGHTHOUSE.exists():
         sys.exit("lighthouse: not installed (make lighthouse runs npm ci first)")
     with tempfile.TemporaryDirectory() as tmp:
-        env = {
-            **os.environ,
-            "DJANGO_DEBUG": "false",
-            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-            "DJANGO_HTTPS": "false",
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-            "DJANGO_STATIC_ROOT": f"{tmp}/static",
-            "DJANGO_MEDIA_ROOT": f"{tmp}/media",
-            "DJANGO_LOG_LEVEL": "WARNING",
-            "DATABASE_URL": f"sqlite:///{tmp}/lighthouse.sqlite3",
-            "CACHE_URL": f"filecache://{tmp}/cache",
-        }
+        env = production_env(
+            tmp,
+            DATABASE_URL=f"sqlite:///{tmp}/lighthouse.sqlite3",
+            CACHE_URL=f"filecache://{tmp}/cache",
+        )
         manage(env, "migrate", "--noinput", "--verbosity", "0")
         manage(env, "collectstatic", "--noinput", "--verbosity", "0")
         manage(env, "loaddemo", "--verbosity", "0")

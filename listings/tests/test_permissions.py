@@ -171,7 +171,11 @@ def test_who_sees_the_catalogue_in_the_admin(login_as, catalogue, identity, mode
     band, listings = catalogue
     client = login_as(identity)
     obj = band if model is Band else listings[0]
-    pages = [admin_url(model, "changelist"), admin_url(model, "change", obj.pk)]
+    pages = [
+        admin_url(model, "changelist"),
+        admin_url(model, "change", obj.pk),
+        admin_url(model, "history", obj.pk),
+    ]
     for url in pages:
         response = client.get(url)
         if identity in CATALOGUE_READERS:
@@ -271,3 +275,17 @@ def test_only_superusers_see_accounts_lockouts_and_sign_in_devices(login_as, ide
         assert response.status_code == 302
     else:
         assert response.status_code == 403
+
+
+@pytest.mark.parametrize("identity", IDENTITIES)
+def test_only_catalogue_readers_may_look_up_bands(login_as, catalogue, identity):
+    """The band picker's autocomplete lists band names: staff who may see listings only."""
+    response = login_as(identity).get(
+        reverse("admin:autocomplete"),
+        {"app_label": "listings", "model_name": "listing", "field_name": "band", "term": "de"},
+    )
+    if identity in CATALOGUE_READERS:
+        assert response.status_code == 200
+        assert response.json()["results"][0]["text"] == "De La Soul"
+    else:
+        assert response.status_code in (302, 403)

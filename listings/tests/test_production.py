@@ -306,27 +306,18 @@ print(json.dumps(seen))
 """
 
 
-def test_fan_pages_and_health_checks_survive_a_lost_postgresql_connection(tmp_path):
+def test_fan_pages_and_health_checks_survive_a_lost_postgresql_connection(manage):
     """Persistent connections are health-checked at each request (CONN_HEALTH_CHECKS); on fan
     pages the catalogue-version read is that check. On a real PostgreSQL server (started by
     scripts/postgres), kill the connection between requests: the next page still answers."""
-    result = subprocess.run(
-        ["scripts/postgres", sys.executable, "manage.py", "shell", "--no-imports", "-c"]
-        + [LOST_CONNECTION_PROBE],
-        cwd=settings.BASE_DIR,
-        env={
-            "PATH": os.environ["PATH"],
-            "HOME": os.environ.get("HOME", str(tmp_path)),
-            "DJANGO_SECRET_KEY": "lost-connection-" + "s3cr3t" * 10,
-            "DJANGO_ALLOWED_HOSTS": "testserver",
-            "DJANGO_HTTPS": "false",
-            "DJANGO_LOG_LEVEL": "WARNING",
-            "DJANGO_STATIC_MANIFEST": "false",
-            "CACHE_URL": "locmemcache://",
-        },
-        capture_output=True,
-        text=True,
-        timeout=180,
+    env = {
+        "DJANGO_HTTPS": "false",
+        "DJANGO_LOG_LEVEL": "WARNING",
+        "DJANGO_STATIC_MANIFEST": "false",
+        "CACHE_URL": "locmemcache://",
+    }
+    result = manage(
+        "shell", "--no-imports", "-c", LOST_CONNECTION_PROBE, env=env, postgres=True, timeout=180
     )
     assert result.returncode == 0, result.stderr
     seen = json.loads(result.stdout.strip().splitlines()[-1])

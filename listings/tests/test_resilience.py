@@ -7,12 +7,8 @@ and starts for the outage.
 """
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
-from django.conf import settings
 from django.db import OperationalError, connection
 
 from listings.middleware import is_conflict, run_with_retry
@@ -139,40 +135,33 @@ print(json.dumps({"counts": counts, "errors": errors}))
 )
 
 
-def run_probe(code, tmp_path, *, postgres, extra_env=None):
-    """Run `code` in `manage.py shell` with production-like settings, on SQLite (a file in
-    tmp_path) or on a throwaway PostgreSQL server started by scripts/postgres."""
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": os.environ.get("HOME", str(tmp_path)),
-        "DJANGO_SECRET_KEY": "resilience-" + "s3cr3t" * 10,
-        "DJANGO_ALLOWED_HOSTS": "testserver",
-        "DJANGO_HTTPS": "false",
-        "DJANGO_STATIC_MANIFEST": "false",
-        "CACHE_URL": "locmemcache://",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        **(extra_env or {}),
-    }
-    command = [sys.executable, "manage.py", "shell", "--no-imports", "-c", code]
-    if postgres:
-        command = ["scripts/postgres", *command]
-    result = subprocess.run(
-        command,
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
+# What the probes change in the production-like environment of the `manage` fixture.
+PROBE_ENV = {
+    "DJANGO_HTTPS": "false",
+    "DJANGO_STATIC_MANIFEST": "false",
+    "CACHE_URL": "locmemcache://",
+}
+
+
+def run_probe(manage, code, *, postgres, env=None):
+    result = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        code,
+        env={**PROBE_ENV, **(env or {})},
+        postgres=postgres,
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return result
 
 
-def test_overlapping_staff_writes_never_fail(tmp_path):
+def test_overlapping_staff_writes_never_fail(manage):
     """Band saves editing their inline listings, bulk actions on the same listings and ORM
     updates, all at once for a few seconds: every save lands, none answers 500."""
     postgres = connection.vendor == "postgresql"
-    result = run_probe(OVERLAPPING_WRITES, tmp_path, postgres=postgres, extra_env={"SECONDS": "6"})
+    result = run_probe(manage, OVERLAPPING_WRITES, postgres=postgres, env={"SECONDS": "6"})
     outcome = json.loads(result.stdout.strip().splitlines()[-1])
     assert outcome["errors"] == []
     counts = outcome["counts"]
@@ -209,11 +198,11 @@ print(json.dumps(seen))
 )
 
 
-def test_a_database_outage_serves_cached_pages_and_503s_and_recovers(tmp_path):
+def test_a_database_outage_serves_cached_pages_and_503s_and_recovers(manage):
     """PostgreSQL stopped mid-test: a page rendered before comes from its last cached copy,
     others answer a styled 503 with Retry-After, never a 500; one log line when the outage
     starts and one when it ends; pages answer again once the server is back, no restart."""
-    result = run_probe(OUTAGE, tmp_path, postgres=True, extra_env={"DJANGO_LOG_LEVEL": "INFO"})
+    result = run_probe(manage, OUTAGE, postgres=True, env={"DJANGO_LOG_LEVEL": "INFO"})
     seen = json.loads(result.stdout.strip().splitlines()[-1])
     assert seen["warm"] == 200
     for attempt in range(3):
