@@ -35,7 +35,13 @@ bench: $(VENV)/.installed  ## Benchmark every fan page and admin list at 100,000
 	$(PY) scripts/bench.py --label SQLite
 	scripts/postgres $(PY) scripts/bench.py --label PostgreSQL
 
-lighthouse: $(VENV)/.installed node_modules/.installed  ## Lighthouse (mobile) on the fan pages with pictures, behind nginx.
+LIGHTHOUSE_NPM := scripts/lighthouse-runner
+
+$(LIGHTHOUSE_NPM)/node_modules/.installed: $(LIGHTHOUSE_NPM)/package.json $(LIGHTHOUSE_NPM)/package-lock.json
+	cd $(LIGHTHOUSE_NPM) && npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+lighthouse: $(VENV)/.installed $(LIGHTHOUSE_NPM)/node_modules/.installed  ## Lighthouse (mobile) on the fan pages with pictures, behind nginx.
 	scripts/system-deps chromium nginx
 	$(PY) scripts/lighthouse.py
 
