@@ -84,6 +84,24 @@ class BandAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).with_listing_count()
 
+    def get_search_results(self, request, queryset, search_term):
+        """Search (and the band picker's autocomplete) folds case and accents as the fan search
+        does: "bjork" finds Björk."""
+        if not search_term.strip():
+            return queryset, False
+        return queryset.matching(search_term.strip()), False
+
+    def delete_view(self, request, object_id, extra_context=None):
+        band = self.get_object(request, object_id)
+        if band is not None:
+            listings = band.listings.all()
+            extra_context = {
+                **(extra_context or {}),
+                "listings_kept": listings.count(),
+                "listings_for_sale": listings.available().count(),
+            }
+        return super().delete_view(request, object_id, extra_context)
+
     @admin.display(description="Listings", ordering="listing_count")
     def listing_count(self, band):
         return band.listing_count
@@ -198,8 +216,10 @@ class HasBandFilter(admin.SimpleListFilter):
 class ListingAdmin(admin.ModelAdmin):
     form = ListingAdminForm
     inlines = [ListingPhotoInline]
-    list_display = ["thumbnail", "title", "band", "type", "year", "sold"]
+    list_display = ["thumbnail", "title", "band", "type", "year", "price", "sold"]
     list_display_links = ["thumbnail", "title"]
+    # Prices and availability edited in the list itself (100 rows: well inside the field limit).
+    list_editable = ["price", "sold"]
     list_filter = ["type", "sold", HasBandFilter]
     search_fields = ["title", "band__name"]
     autocomplete_fields = ["band"]

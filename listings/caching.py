@@ -16,7 +16,7 @@ from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import InterfaceError, OperationalError
 from django.db.models import Subquery
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseNotAllowed
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.functional import cached_property
 from django.utils.http import http_date
@@ -129,7 +129,7 @@ def fan_page(view):
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
         if request.method not in ("GET", "HEAD"):
-            return view(request, *args, **kwargs)
+            return HttpResponseNotAllowed(["GET", "HEAD"])  # a page to read, nothing to post
         try:
             version, changed_at = CatalogueVersion.current()
         except (OperationalError, InterfaceError) as exc:

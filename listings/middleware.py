@@ -1,5 +1,6 @@
 """What a request does when the database pushes back: retry a conflict, degrade in an outage."""
 
+import contextlib
 import logging
 import random
 import threading
@@ -24,12 +25,13 @@ def is_conflict(exc):
     return "database is locked" in str(exc)
 
 
-def run_with_retry(work, *, attempts=4):
-    """Run `work()` in one transaction, again from the start if it lost a conflict (bounded, with
-    a short random pause so that the two sides do not collide again)."""
+def run_with_retry(work, *, attempts=4, atomic=True):
+    """Run `work()` in one transaction (or as it is, with `atomic=False`), again from the start
+    if it lost a conflict (bounded, with a short random pause so the two sides do not collide
+    again)."""
     for attempt in range(1, attempts + 1):
         try:
-            with transaction.atomic():
+            with transaction.atomic() if atomic else contextlib.nullcontext():
                 return work()
         except OperationalError as exc:
             if attempt == attempts or not is_conflict(exc):
@@ -43,9 +45,10 @@ class RetryConflictsMiddleware:
     """Writes (POST and the like) run in one transaction, retried whole if the database reports
     a deadlock or serialization failure, rather than answered with a 500 and the edit lost.
 
-    Messages the view queued in a failed attempt are dropped with it. Not on SQLite: it has one
-    writer at a time (the next one waits, it cannot deadlock), and there a request-long
-    transaction would hold the write lock through a password check or an email.
+    Messages the view queued in a failed attempt are dropped with it. On SQLite the view runs
+    without that outer transaction (transactions there take the single write lock at BEGIN,
+    which a request-long one would hold through a password check or an email) and is retried
+    when it meets a busy lock: the admin's writes are single statements or atomic already.
     """
 
     SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
@@ -58,11 +61,7 @@ class RetryConflictsMiddleware:
 
     def process_view(self, request, view, args, kwargs):
         database = transaction.get_connection()
-        if (
-            request.method in self.SAFE_METHODS
-            or database.vendor == "sqlite"
-            or database.in_atomic_block
-        ):
+        if request.method in self.SAFE_METHODS or database.in_atomic_block:
             return None
         storage = getattr(request, "_messages", None)
         queued = list(getattr(storage, "_queued_messages", []))
@@ -73,7 +72,7 @@ class RetryConflictsMiddleware:
             return view(request, *args, **kwargs)
 
         try:
-            return run_with_retry(attempt)
+            return run_with_retry(attempt, atomic=database.vendor != "sqlite")
         except (OperationalError, InterfaceError) as exc:
             # Raised here, outside the view, it would skip process_exception: answer it now.
             response = database_error_response(request, exc)

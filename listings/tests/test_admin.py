@@ -197,3 +197,44 @@ def test_an_edit_to_a_row_that_is_no_longer_among_the_newest_is_kept(admin_clien
     assert response.status_code == 302
     assert Listing.objects.filter(title="Renamed while others were added", band=band).exists()
     assert band.listings.count() == 28
+
+
+# Everyday editing
+
+
+def test_prices_and_availability_are_edited_in_the_listing_list(admin_client, band):
+    listings = ListingFactory.create_batch(2, band=band, price=10, sold=False)
+    data = {
+        "form-TOTAL_FORMS": "2",
+        "form-INITIAL_FORMS": "2",
+        "_save": "Save",
+    }
+    for number, item in enumerate(sorted(listings, key=lambda x: (x.sold, -x.pk))):
+        data[f"form-{number}-id"] = item.pk
+        data[f"form-{number}-price"] = "19.50"
+        if number == 0:
+            data[f"form-{number}-sold"] = "on"
+    response = admin_client.post(admin_url(Listing, "changelist"), data)
+    assert response.status_code == 302
+    assert sorted(str(item.price) for item in Listing.objects.all()) == ["19.50", "19.50"]
+    assert Listing.objects.filter(sold=True).count() == 1
+
+
+def test_band_search_and_picker_fold_accents(admin_client):
+    bjork = BandFactory(name="Björk")
+    BandFactory(name="Foo Fighters")
+    found = admin_client.get(admin_url(Band, "changelist"), {"q": "bjork"})
+    assert [b.name for b in found.context["cl"].result_list] == ["Björk"]
+    response = admin_client.get(
+        reverse("admin:autocomplete"),
+        {"app_label": "listings", "model_name": "listing", "field_name": "band", "term": "BJORK"},
+    )
+    assert response.json()["results"] == [{"id": str(bjork.pk), "text": "Björk"}]
+
+
+def test_band_delete_confirmation_says_its_merch_stays(admin_client, band):
+    ListingFactory.create_batch(3, band=band, sold=False)
+    ListingFactory(band=band, sold=True)
+    response = admin_client.get(admin_url(Band, "delete", band.pk))
+    assert "4 listings of this band will stay in the shop" in response.text
+    assert "3 of them still for sale" in response.text

@@ -151,3 +151,12 @@ def test_page_query_count_does_not_grow_with_data(
     assert response.status_code == 200
     if page_name != "/bands/":
         assert "<picture>" in response.text
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "OPTIONS", "TRACE", "PATCH"])
+def test_fan_pages_answer_405_to_anything_but_get_and_head(client, band, method):
+    for url in ["/", band.get_absolute_url(), "/listings/", "/sitemap.xml"]:
+        response = client.generic(method, url)
+        assert response.status_code == 405, url
+        assert response["Allow"] == "GET, HEAD"
+    assert client.head(band.get_absolute_url()).status_code == 200
