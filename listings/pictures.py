@@ -199,10 +199,10 @@ def file_names(name, width):
     return names
 
 
-def delete_files(name, width, still_used=None):
+def delete_files(name, width, still_used):
     """Remove the picture's files, unless `still_used(name)` says another row shows them (the
     demo data's pictures are shared by many listings)."""
-    if still_used is not None and still_used(name):
+    if still_used(name):
         return
     for file_name in file_names(name, width):
         default_storage.delete(file_name)
@@ -248,10 +248,6 @@ class PictureMixin:
             make_renditions(getattr(self, self.PICTURE).name, new_image)
         if previous and previous[0] and previous[0] != getattr(self, self.PICTURE).name:
             delete_after_commit(*previous, still_used)
-
-    def picture_files(self):
-        field = getattr(self, self.PICTURE)
-        return file_names(field.name, getattr(self, f"{self.PICTURE}_width")) if field else []
 
 
 @dataclass(frozen=True)
