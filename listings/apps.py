@@ -18,6 +18,8 @@ class ListingsConfig(AppConfig):
     verbose_name = "Bands and merch"
 
     def ready(self):
+        from listings import checks  # noqa: F401 (registers the deploy checks)
+
         connection_created.connect(register_sqlite_functions, dispatch_uid="merchex-sqlite-fold")
         # After Django has created this app's permissions (auth's own post_migrate handler).
         # Then: the catalogue-version triggers (a rebuilt SQLite table loses them) and the

@@ -1,9 +1,16 @@
 """Fan pages from a shared cache, never stale; conditional GETs answered with 304.
 
-Every cached page is stored under the catalogue version (listings.models.CatalogueVersion),
-which database triggers bump on any change to a band or a listing. A request reads that version
-(one primary-key query), so after a change every worker misses the old entries and renders
-afresh. Pages also carry an ETag and Last-Modified built from the same version.
+Every cached page is stored under the versions of what it shows, which database triggers bump
+on any change (listings.triggers): a band's page under that band's version, a listing's page
+under the listing's and its band's, every list, search and sitemap under the catalogue version
+(listings.models.PageVersion, CatalogueVersion). A request reads the versions its page depends
+on (one query), so after a change every worker misses the old entries of the pages it affected,
+and only those, and renders them afresh. Pages also carry an ETag and Last-Modified built from
+the same versions.
+
+The key is the page's path and the query parameters the page uses (its filters, its page
+number), in a fixed order: `?utm_source=…`, a Host with another port, or a different order of
+the same filters all read the one cached copy.
 """
 
 import functools
@@ -16,15 +23,56 @@ from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import InterfaceError, OperationalError
 from django.db.models import Subquery
-from django.http import HttpResponse, HttpResponseNotAllowed
+from django.http import HttpResponse, HttpResponseNotAllowed, QueryDict
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.functional import cached_property
 from django.utils.http import http_date
 
 from listings.middleware import outage
-from listings.models import CatalogueVersion
+from listings.models import CatalogueVersion, Listing, PageVersion, read_versions
+from listings.origin import origin
 
-PAGE_TIMEOUT = 24 * 60 * 60  # entries of older versions simply age out
+PAGE_TIMEOUT = 24 * 60 * 60  # entries of older versions age out (or are evicted before, by size)
+MAX_ID = 2**63 - 1
+BAND_VERSION = (
+    f"SELECT version FROM {PageVersion._meta.db_table} WHERE kind = 'band' AND object_id = %s"
+)
+LISTING_VERSIONS = (
+    f"SELECT kind, version FROM {PageVersion._meta.db_table} "
+    "WHERE (kind = 'listing' AND object_id = %s) OR (kind = 'band' AND object_id = "
+    f"(SELECT band_id FROM {Listing._meta.db_table} WHERE id = %s))"
+)
+
+
+# What a page depends on: each function reads its versions in one query and answers
+# (key, last modified as a Unix time), or None when there is nothing to cache (no such object).
+
+
+def catalogue(kwargs):
+    version, changed_at = CatalogueVersion.current()
+    return f"c{version}", int(changed_at.timestamp())
+
+
+def one_band(kwargs):
+    band_id = kwargs["band_id"]
+    rows = read_versions(BAND_VERSION, [band_id]) if band_id <= MAX_ID else None
+    if not rows:
+        return None
+    (version,) = rows[0]
+    return f"b{version}", version // 1_000_000
+
+
+def one_listing(kwargs):
+    listing_id = kwargs["listing_id"]
+    if listing_id > MAX_ID:
+        return None
+    versions = dict(read_versions(LISTING_VERSIONS, [listing_id, listing_id]))
+    if "listing" not in versions:
+        return None
+    # No band version: the listing has no band (or its band has not changed since versions
+    # began; its first change creates one, and so a new key).
+    band = versions.get("band", 0)
+    return f"l{versions['listing']}b{band}", max(versions["listing"], band) // 1_000_000
 
 
 @functools.cache
@@ -49,10 +97,17 @@ class LocalPages:
     every worker look up new keys. Pages are stored as plain (status, content type, body) tuples.
     """
 
-    def __init__(self, max_entries=256):
-        self.max_entries = max_entries
+    def __init__(self, max_bytes):
+        self.max_bytes = max_bytes
+        self.largest = max_bytes // 16  # a bigger page (a sitemap) is read from the shared cache
         self.pages = OrderedDict()
+        self.size = 0
         self.lock = threading.Lock()
+
+    @staticmethod
+    def measure(key, page):
+        body = page[2] if isinstance(page, tuple) else b""
+        return len(key) + len(body) + 200  # the tuple, its strings and the dict's slot
 
     def get(self, key):
         with self.lock:
@@ -62,18 +117,25 @@ class LocalPages:
             return page
 
     def set(self, key, page):
+        size = self.measure(key, page)
+        if size > self.largest:
+            return
         with self.lock:
+            if key in self.pages:
+                self.size -= self.measure(key, self.pages.pop(key))
             self.pages[key] = page
-            self.pages.move_to_end(key)
-            while len(self.pages) > self.max_entries:
-                self.pages.popitem(last=False)
+            self.size += size
+            while self.size > self.max_bytes:
+                old_key, old_page = self.pages.popitem(last=False)
+                self.size -= self.measure(old_key, old_page)
 
     def clear(self):
         with self.lock:
             self.pages.clear()
+            self.size = 0
 
 
-local_pages = LocalPages()
+local_pages = LocalPages(settings.MERCHEX_WORKER_PAGE_BYTES)
 
 
 def clear():
@@ -111,35 +173,51 @@ def stale_page(request, exc):
     return response
 
 
+def keep_parameters(request, used):
+    """Leave the view only the query parameters it uses, in their fixed order."""
+    kept = QueryDict(mutable=True)
+    for name in used:
+        if values := request.GET.getlist(name):
+            kept.setlist(name, values)
+    kept._mutable = False
+    request.GET = kept
+
+
 def url_digest(request):
-    return hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
+    url = f"{origin(request)}{request.path}?{request.GET.urlencode()}"
+    return hashlib.sha256(url.encode()).hexdigest()
 
 
 def stale_key(request):
     return f"stale:{release()}:{url_digest(request)}"
 
 
-def fan_page(view):
-    """Serve a fan page from the cache while the catalogue is unchanged, with ETag/304.
+def fan_page(view=None, *, depends_on=catalogue, parameters=()):
+    """Serve a fan page from the cache while what it shows is unchanged, with ETag/304.
 
+    `depends_on` reads the versions the page is cached under (the catalogue by default);
+    `parameters` names the query parameters the view reads: it sees no others.
     MERCHEX_PAGE_CACHE=false (the default with DJANGO_DEBUG) renders every page, without ETags;
     only the paginators' counts stay cached.
     """
+    if view is None:
+        return functools.partial(fan_page, depends_on=depends_on, parameters=parameters)
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
         if request.method not in ("GET", "HEAD"):
             return HttpResponseNotAllowed(["GET", "HEAD"])  # a page to read, nothing to post
+        keep_parameters(request, parameters)
         try:
-            version, changed_at = CatalogueVersion.current()
+            versions = depends_on(kwargs)
         except (OperationalError, InterfaceError) as exc:
             return stale_page(request, exc)
         outage.answered()
-        request.catalogue_version = version
-        if not settings.MERCHEX_PAGE_CACHE:
+        request.page_version = versions[0] if versions else None  # the counts' too
+        if not settings.MERCHEX_PAGE_CACHE or versions is None:
             return view(request, *args, **kwargs)
+        version, last_modified = versions
         etag = f'"{release()}-{version}"'
-        last_modified = int(changed_at.timestamp())
         response = get_conditional_response(request, etag=etag, last_modified=last_modified)
         if response is None:
             key = f"page:{release()}:{version}:{url_digest(request)}"

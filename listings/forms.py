@@ -5,6 +5,7 @@ from django.db.models import F
 from django.db.models.lookups import IsNull
 
 from listings.models import Band, Listing
+from listings.origin import absolute_url
 
 
 class FixedChoiceField(forms.ChoiceField):
@@ -96,7 +97,7 @@ class ContactForm(forms.Form):
         name = " ".join(data["name"].split())  # no line breaks in the Subject header
         lines = [f"From: {name} <{data['email']}>"]
         if data["listing"]:
-            url = request.build_absolute_uri(data["listing"].get_absolute_url())
+            url = absolute_url(request, data["listing"].get_absolute_url())
             lines.append(f"About: {data['listing'].title} ({url})")
         lines += ["", data["message"]]
         EmailMessage(

@@ -425,38 +425,14 @@ class CatalogueVersion(models.Model):
 
     @classmethod
     def current(cls):
-        """(version, changed_at): one primary-key look-up, on every fan page request.
-
-        Plain SQL: this runs before every cached page and every 304, where the ORM's own work
-        would cost more than the query. It is the first query of a fan page request, so on a
-        reused connection it is also the connection's health check (CONN_HEALTH_CHECKS): rather
-        than a `SELECT 1` and then this read, the read itself goes first, and if the connection
-        has died it is closed and the read runs again on a new one.
-        """
-        if (
-            connection.connection is not None
-            and connection.health_check_enabled
-            and not connection.health_check_done
-            and not connection.in_atomic_block
-        ):
-            connection.health_check_done = True
-            try:
-                return cls._read()
-            except (InterfaceError, OperationalError):
-                connection.close()
-        return cls._read()
-
-    @classmethod
-    def _read(cls):
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT version, changed_at FROM {cls._meta.db_table} WHERE id = 1")
-            row = cursor.fetchone()
-        if row is None:
+        """(version, changed_at): one primary-key look-up, for every page of the catalogue."""
+        row = read_versions(f"SELECT version, changed_at FROM {cls._meta.db_table} WHERE id = 1")
+        if not row:
             # The row is gone (e.g. `manage.py flush`): start again from the clock in
             # microseconds, as migration 0004 does, beyond any version cached before.
             cls.restart()
             return cls.current()
-        version, changed_at = row
+        version, changed_at = row[0]
         if isinstance(changed_at, str):  # SQLite returns text
             changed_at = parse_datetime(changed_at).replace(tzinfo=datetime.UTC)
         return version, changed_at
@@ -471,3 +447,59 @@ class CatalogueVersion(models.Model):
         now = timezone.now()
         version = int(now.timestamp() * 1_000_000)
         cls.objects.update_or_create(pk=1, defaults={"version": version, "changed_at": now})
+
+
+class PageVersion(models.Model):
+    """The version of one band's or one listing's pages, bumped by database triggers.
+
+    A listing's page shows the listing, its photos and its band: it is cached under the
+    listing's and the band's versions. A band's page shows the band and its listings: any change
+    to the band, to one of its listings or to their photos bumps the band's version. Lists,
+    search and sitemaps show the whole catalogue (CatalogueVersion). So a change re-renders the
+    pages it can affect and no other. Like the catalogue's, each bump moves a version to at
+    least the clock in microseconds (listings.triggers).
+    """
+
+    class Kind(models.TextChoices):
+        BAND = "band"
+        LISTING = "listing"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    object_id = models.BigIntegerField()
+    version = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "object_id"], name="one_version_per_page"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.object_id}: version {self.version}"
+
+
+def read_versions(sql, params=()):
+    """The rows of `sql`, a read of versions, run before every fan page and every 304.
+
+    Plain SQL: the ORM's own work would cost more than the query. It is the first query of a
+    fan page request, so on a reused connection it is also the connection's health check
+    (CONN_HEALTH_CHECKS): rather than a `SELECT 1` and then this read, the read itself goes
+    first, and if the connection has died it is closed and the read runs again on a new one.
+    """
+    if (
+        connection.connection is not None
+        and connection.health_check_enabled
+        and not connection.health_check_done
+        and not connection.in_atomic_block
+    ):
+        connection.health_check_done = True
+        try:
+            return _fetch(sql, params)
+        except (InterfaceError, OperationalError):
+            connection.close()
+    return _fetch(sql, params)
+
+
+def _fetch(sql, params):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()

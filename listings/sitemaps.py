@@ -1,7 +1,33 @@
-from django.contrib.sitemaps import Sitemap
+import copy
+import functools
+
+from django.conf import settings
+from django.contrib import sitemaps
 from django.urls import reverse
 
 from listings.models import Band, Listing
+from listings.origin import origin_host, origin_scheme
+
+
+class Sitemap(sitemaps.Sitemap):
+    """URLs at MERCHEX_ORIGIN when it is set (see `at_origin` for the host)."""
+
+    @property
+    def protocol(self):
+        return origin_scheme()
+
+
+def at_origin(view):
+    """Django's sitemap views write the host the request names: give them MERCHEX_ORIGIN's."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if settings.MERCHEX_ORIGIN:
+            request = copy.copy(request)
+            request.get_host = origin_host
+        return view(request, *args, **kwargs)
+
+    return wrapper
 
 
 class PageSitemap(Sitemap):

@@ -11,6 +11,13 @@ table to alter it, and the rebuilt table has lost its triggers. Installing is id
   no two writers can wait for each other in a cycle (AFTER triggers locked the rows first, then
   the version row: 14 deadlocks in 20 s of overlapping admin saves and bulk actions).
 - SQLite has one writer at a time and no statement triggers: AFTER row triggers.
+
+Each write also bumps the versions of the pages it can affect (listings.models.PageVersion): a
+band's row bumps that band; a listing's row bumps the listing and its band (before and after the
+write, if it moved); a photo's row bumps its listing and that listing's band. On PostgreSQL one
+statement-level trigger per table and event does it for all the statement's rows at once (from
+its transition tables); these run after the catalogue bump, so they too wait behind the version
+row and cannot deadlock. TRUNCATE, which names no rows, bumps every page.
 """
 
 WATCHED_TABLES = ["listings_band", "listings_listing", "listings_listingphoto"]
@@ -30,12 +37,61 @@ SQLITE_BUMP = BUMP.format(
     now="strftime('%Y-%m-%d %H:%M:%f', 'now')",
 )
 
+PAGES = "listings_pageversion"
+# For each watched table: (kind, id) of the pages that a set of its rows affects; {rows} is
+# where the rows come from, {row} how their columns are named.
+AFFECTED = {
+    "listings_band": "SELECT 'band' AS kind, {row}.id AS object_id FROM {rows}",
+    "listings_listing": (
+        "SELECT 'listing' AS kind, {row}.id AS object_id FROM {rows} "
+        "UNION SELECT 'band', {row}.band_id FROM {rows} WHERE {row}.band_id IS NOT NULL"
+    ),
+    "listings_listingphoto": (
+        "SELECT 'listing' AS kind, {row}.listing_id AS object_id FROM {rows} "
+        "UNION SELECT 'band', l.band_id FROM {rows} "
+        "JOIN listings_listing l ON l.id = {row}.listing_id WHERE l.band_id IS NOT NULL"
+    ),
+}
+UPSERT = (
+    f"INSERT INTO {PAGES} (kind, object_id, version) "
+    "SELECT kind, object_id, {clock} FROM ({affected}) AS affected WHERE true "
+    "ON CONFLICT (kind, object_id) DO UPDATE SET "
+    f"version = {{greatest}}({PAGES}.version + 1, excluded.version)"
+)
+POSTGRESQL_CLOCK = "(extract(epoch FROM clock_timestamp()) * 1000000)::bigint"
+SQLITE_CLOCK = "CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER)"
+
+
+def postgresql_page_bumps(table):
+    """(event, REFERENCING clause, function body) for each event on `table`."""
+    transitions = {
+        "insert": (["new_rows"], "NEW TABLE AS new_rows"),
+        "update": (["old_rows", "new_rows"], "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+        "delete": (["old_rows"], "OLD TABLE AS old_rows"),
+    }
+    for event, (relations, referencing) in transitions.items():
+        affected = " UNION ".join(
+            AFFECTED[table].format(rows=f"{rows} r", row="r") for rows in relations
+        )
+        upsert = UPSERT.format(clock=POSTGRESQL_CLOCK, affected=affected, greatest="GREATEST")
+        yield event, referencing, upsert
+    every_page = f"UPDATE {PAGES} SET version = GREATEST(version + 1, {POSTGRESQL_CLOCK})"
+    yield "truncate", "", every_page
+
+
+def sqlite_page_bump(table, event):
+    rows = {"insert": ["NEW"], "update": ["OLD", "NEW"], "delete": ["OLD"]}[event]
+    # In a row trigger the rows are the one OLD or NEW row, selected from no table.
+    affected = " UNION ".join(AFFECTED[table].format(rows="(SELECT 1)", row=row) for row in rows)
+    return UPSERT.format(clock=SQLITE_CLOCK, affected=affected, greatest="MAX")
+
 
 def install(connection):
     tables = set(connection.introspection.table_names())
     if "listings_catalogueversion" not in tables:
         return  # migrated back before the catalogue version existed
     watched = [table for table in WATCHED_TABLES if table in tables]
+    pages = PAGES in tables  # not when migrated back before page versions
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
@@ -49,16 +105,43 @@ def install(connection):
                     f"TRUNCATE ON {table} FOR EACH STATEMENT "
                     "EXECUTE FUNCTION listings_bump_catalogue_version()"
                 )
+                for event, referencing, body in postgresql_page_bumps(table) if pages else []:
+                    name = f"{table}_pages_{event}"
+                    cursor.execute(
+                        f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger "
+                        f"AS $$ BEGIN {body}; RETURN NULL; END; $$ LANGUAGE plpgsql"
+                    )
+                    cursor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+                    referencing = f"REFERENCING {referencing}" if referencing else ""
+                    cursor.execute(
+                        f"CREATE TRIGGER {name} AFTER {event.upper()} ON {table} {referencing} "
+                        f"FOR EACH STATEMENT EXECUTE FUNCTION {name}()"
+                    )
         elif connection.vendor == "sqlite":
             for table in watched:
                 for event in EVENTS:
                     cursor.execute(f"DROP TRIGGER IF EXISTS {table}_changed_{event}")
                     cursor.execute(
                         f"CREATE TRIGGER {table}_changed_{event} AFTER {event.upper()} "
-                        f"ON {table} BEGIN {SQLITE_BUMP}; END"
+                        f"ON {table} BEGIN {SQLITE_BUMP}; "
+                        f"{sqlite_page_bump(table, event) + ';' if pages else ''} END"
                     )
         else:
             raise NotImplementedError(f"merchex has no triggers for {connection.vendor}")
+
+
+def uninstall_page_bumps(connection):
+    """Before the page versions' table goes (migrating back): no trigger may name it. The
+    catalogue's own triggers come back after the migrate (`install`)."""
+    with connection.cursor() as cursor:
+        for table in WATCHED_TABLES:
+            if connection.vendor == "postgresql":
+                for event in [*EVENTS, "truncate"]:
+                    cursor.execute(f"DROP TRIGGER IF EXISTS {table}_pages_{event} ON {table}")
+                    cursor.execute(f"DROP FUNCTION IF EXISTS {table}_pages_{event}()")
+            else:
+                for event in EVENTS:
+                    cursor.execute(f"DROP TRIGGER IF EXISTS {table}_changed_{event}")
 
 
 def installed(connection):
@@ -81,5 +164,8 @@ def installed(connection):
 
 def expected(connection):
     if connection.vendor == "postgresql":
-        return {f"{table}_changed" for table in WATCHED_TABLES}
+        events = [*EVENTS, "truncate"]
+        return {f"{table}_changed" for table in WATCHED_TABLES} | {
+            f"{table}_pages_{event}" for table in WATCHED_TABLES for event in events
+        }
     return {f"{table}_changed_{event}" for table in WATCHED_TABLES for event in EVENTS}

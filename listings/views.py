@@ -11,11 +11,12 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from listings.caching import FlatPaginator, fan_page
+from listings.caching import FlatPaginator, fan_page, one_band, one_listing
 from listings.forms import ContactForm, ListingFilterForm, ShopFilterForm
 from listings.limits import contact_retry_after
 from listings.middleware import outage
 from listings.models import Band, Listing
+from listings.origin import absolute_url
 
 HOME_ITEMS = 8
 SEARCH_BANDS = 24
@@ -52,7 +53,7 @@ def paginate(request, queryset):
     paginator = FlatPaginator(
         queryset,
         settings.MERCHEX_PAGE_SIZE,
-        version=getattr(request, "catalogue_version", None),
+        version=getattr(request, "page_version", None),
         count_key=f"{request.path}?{params.urlencode()}",
     )
     return paginator.get_page(request.GET.get("page"))
@@ -76,7 +77,7 @@ def absolute_picture(request, shown):
     """(url, width, height) of a picture's largest JPEG rendition, as an absolute URL: for link
     previews (og:image) and structured data."""
     url, width, height = shown.largest
-    return request.build_absolute_uri(url), width, height
+    return absolute_url(request, url), width, height
 
 
 def band_structured_data(band, url, image=None):
@@ -134,21 +135,21 @@ def home(request):
     return render(request, "listings/home.html", context)
 
 
-@fan_page
+@fan_page(parameters=["page"])
 def band_list(request):
     bands = Band.objects.only("name", "genre", "year_formed", "active")
     context = {"page_obj": paginate(request, bands), "breadcrumbs": crumbs(("Bands", None))}
     return render(request, "listings/band_list.html", context)
 
 
-@fan_page
+@fan_page(depends_on=one_band, parameters=[*ListingFilterForm.base_fields, "page"])
 def band_detail(request, band_id, slug=None):
     band = get_object_or_404(Band, pk=band_id)
     if response := canonical_redirect(request, band, slug):
         return response
     form = ListingFilterForm(request.GET)
     listings = form.filter(band.listings.for_cards())
-    url = request.build_absolute_uri(band.get_absolute_url())
+    url = absolute_url(request, band.get_absolute_url())
     shown = band.shown_picture
     share = absolute_picture(request, shown) if shown else None
     context = {
@@ -163,7 +164,7 @@ def band_detail(request, band_id, slug=None):
     return render(request, "listings/band_detail.html", context)
 
 
-@fan_page
+@fan_page(parameters=[*ShopFilterForm.base_fields, "page"])
 def listing_list(request):
     form = ShopFilterForm(request.GET)
     listings = form.filter(Listing.objects.with_band())
@@ -175,7 +176,7 @@ def listing_list(request):
     return render(request, "listings/listing_list.html", context)
 
 
-@fan_page
+@fan_page(depends_on=one_listing)
 def listing_detail(request, listing_id, slug=None):
     listing = get_object_or_404(Listing.objects.select_related("band"), pk=listing_id)
     if response := canonical_redirect(request, listing, slug):
@@ -186,7 +187,7 @@ def listing_detail(request, listing_id, slug=None):
     if listing.band:
         band = listing.band
         trail = [("Bands", reverse("listings:band-list")), (band.name, band.get_absolute_url())]
-    url = request.build_absolute_uri(listing.get_absolute_url())
+    url = absolute_url(request, listing.get_absolute_url())
     shared = [absolute_picture(request, shown) for shown in photos]
     context = {
         "listing": listing,
@@ -285,7 +286,7 @@ def robots_txt(request):
         "User-agent: *",
         "Disallow: /admin/",
         "Disallow: /search/",
-        f"Sitemap: {request.build_absolute_uri(reverse('sitemap-index'))}",
+        f"Sitemap: {absolute_url(request, reverse('sitemap-index'))}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
 

@@ -35,6 +35,18 @@ elif not DEBUG and len(SECRET_KEY) < 50:
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# The site's public address, written into every absolute URL (canonical links, sitemaps,
+# robots.txt, emails) whatever Host a request names; also part of no cache key. Set it in
+# production (e.g. https://merch.example.com); empty: the request's own host (development).
+MERCHEX_ORIGIN = env.str("MERCHEX_ORIGIN", default="").rstrip("/")
+if MERCHEX_ORIGIN:
+    _origin = urlsplit(MERCHEX_ORIGIN)
+    if _origin.scheme not in ("http", "https") or not _origin.hostname or _origin.path:
+        sys.exit(
+            f"merchex: MERCHEX_ORIGIN must be like https://merch.example.com: {MERCHEX_ORIGIN!r}"
+        )
+    if _origin.hostname not in ALLOWED_HOSTS:
+        ALLOWED_HOSTS.append(_origin.hostname)
 
 INSTALLED_APPS = [
     "listings.apps.MerchexAdminConfig",  # Django's admin with two-factor sign-in
@@ -117,14 +129,27 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache for fan pages (listings/caching.py), shared by every worker process: by default files
 # on this machine; redis://host:6379/0 (Django's Redis backend) for larger deployments.
-CACHES = {
-    "default": env.cache_url("CACHE_URL", default=f"filecache://{BASE_DIR / 'var' / 'cache'}"),
-}
+# The default cache needs no server and is shared by every worker on the machine: diskcache,
+# SQLite files under var/cache, indexed (its speed does not decay as entries pile up) and bounded
+# in size (the least recently stored entries, pages of old versions first, are evicted beyond
+# MERCHEX_CACHE_MB). Several machines: CACHE_URL=redis://… (README: Caching).
+if env.str("CACHE_URL", default=""):
+    CACHES = {"default": env.cache_url("CACHE_URL")}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "diskcache.DjangoCache",
+            "LOCATION": env.str("MERCHEX_CACHE_DIR", default=str(BASE_DIR / "var" / "cache")),
+            "SHARDS": 4,
+            "DATABASE_TIMEOUT": 0.05,  # a write that waits longer for a lock is skipped
+            "OPTIONS": {"size_limit": env.int("MERCHEX_CACHE_MB", default=512) * 2**20},
+        }
+    }
 CACHES["default"].setdefault("KEY_PREFIX", "merchex")
 # Off in development, where templates change under a running server; false: render every time.
 MERCHEX_PAGE_CACHE = env.bool("MERCHEX_PAGE_CACHE", default=not DEBUG)
-if CACHES["default"]["BACKEND"].endswith("FileBasedCache"):
-    CACHES["default"]["OPTIONS"] = {"MAX_ENTRIES": 20000, **CACHES["default"].get("OPTIONS", {})}
+# Each worker also keeps the pages it served last in its own memory, up to this many bytes.
+MERCHEX_WORKER_PAGE_BYTES = env.int("MERCHEX_WORKER_PAGE_MB", default=32) * 2**20
 
 # Sign-in lockout (django-axes): after MERCHEX_LOGIN_FAILURE_LIMIT failures for one username, or
 # from one address, further attempts are refused for the cool-off period, before any password is

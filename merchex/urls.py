@@ -5,7 +5,7 @@ from django.contrib.sitemaps import views as sitemaps_views
 from django.urls import include, path
 
 from listings.caching import fan_page
-from listings.sitemaps import SITEMAPS
+from listings.sitemaps import SITEMAPS, at_origin
 
 handler400 = "listings.views.bad_request"
 handler403 = "listings.views.permission_denied"
@@ -15,13 +15,13 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path(
         "sitemap.xml",
-        fan_page(sitemaps_views.index),
+        fan_page(at_origin(sitemaps_views.index), parameters=["p"]),
         {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap-section"},
         name="sitemap-index",
     ),
     path(
         "sitemap-<section>.xml",
-        fan_page(sitemaps_views.sitemap),
+        fan_page(at_origin(sitemaps_views.sitemap), parameters=["p"]),
         {"sitemaps": SITEMAPS},
         name="sitemap-section",
     ),

@@ -229,7 +229,7 @@ def main():
         results = {name: {} for name in pages}
         uncached_env = {
             **env,
-            "CACHE_URL": f"filecache://{tmp}/counts",
+            "MERCHEX_CACHE_DIR": f"{tmp}/counts",
             "MERCHEX_PAGE_CACHE": "false",
         }
         bare_url = "/bench/bare/"
@@ -246,7 +246,7 @@ def main():
                     args,
                     headers,
                 )
-        cached_env = {**env, "CACHE_URL": f"filecache://{tmp}/cache"}
+        cached_env = {**env, "MERCHEX_CACHE_DIR": f"{tmp}/cache"}
         with Server(cached_env) as server:
             for name, page in pages.items():
                 if name.startswith("admin"):

@@ -69,7 +69,7 @@ def main():
         env = production_env(
             tmp,
             DATABASE_URL=f"sqlite:///{tmp}/lighthouse.sqlite3",
-            CACHE_URL=f"filecache://{tmp}/cache",
+            MERCHEX_CACHE_DIR=f"{tmp}/cache",
         )
         manage(env, "migrate", "--noinput", "--verbosity", "0")
         manage(env, "collectstatic", "--noinput", "--verbosity", "0")

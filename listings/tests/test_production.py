@@ -45,9 +45,23 @@ def test_debug_mode_runs_without_a_secret_key(manage):
 
 
 def test_check_deploy_prints_no_warnings(manage):
-    result = manage("check", "--deploy", "--fail-level", "WARNING")
+    env = {"MERCHEX_ORIGIN": "https://shop.example"}
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_check_deploy_asks_for_the_canonical_origin(manage):
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env={"MERCHEX_ORIGIN": None})
+    assert result.returncode != 0
+    assert "merchex.W001" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("origin", ["shop.example", "https://shop.example/shop", "ftp://x.example"])
+def test_a_malformed_origin_stops_startup_with_one_clear_line(manage, origin):
+    result = manage("check", env={"MERCHEX_ORIGIN": origin})
+    assert result.returncode != 0
+    assert result.stderr.strip().startswith("merchex: MERCHEX_ORIGIN must be like https://")
 
 
 def test_production_defaults_are_secure(manage):

@@ -12,7 +12,7 @@ import pytest
 from django.db import OperationalError, connection
 
 from listings.middleware import is_conflict, run_with_retry
-from listings.models import Band, CatalogueVersion, Listing
+from listings.models import Band, CatalogueVersion, Listing, PageVersion
 
 COMMON = r"""
 import json, os, random, subprocess, threading, time, traceback
@@ -253,18 +253,21 @@ def test_a_restored_backup_never_serves_a_page_cached_since(client, band):
     """A version number brought back by a restore is moved past every one used since, by the
     next change alone: no manual step after restoring."""
     listing = Listing.objects.create(title="Tour poster", type="Posters", band=band, price=45)
-    backup_version = CatalogueVersion.current()[0]
+    backup = (CatalogueVersion.current()[0], list(PageVersion.objects.values_list("pk", "version")))
     Listing.objects.filter(pk=listing.pk).update(price=777)
-    assert "€777.00" in client.get(band.get_absolute_url()).text  # cached after the backup
-    # Restore: the data and the version row as they were at the backup (no trigger runs for
-    # the version row), then staff fix a price, which bumps the version once.
-    CatalogueVersion.objects.update(version=backup_version)
-    with connection.cursor() as cursor:
-        cursor.execute("UPDATE listings_listing SET price = 45 WHERE id = %s", [listing.pk])
+    urls = [band.get_absolute_url(), listing.get_absolute_url(), "/listings/"]
+    for url in urls:
+        assert "€777.00" in client.get(url).text  # cached after the backup
+    # Restore the version rows as they were at the backup (no trigger watches them), then
+    # staff fix the price, which bumps each version once.
+    CatalogueVersion.objects.update(version=backup[0])
+    for pk, version in backup[1]:
+        PageVersion.objects.filter(pk=pk).update(version=version)
     Listing.objects.filter(pk=listing.pk).update(price=46)
-    page = client.get(band.get_absolute_url()).text
-    assert "€46.00" in page
-    assert "€777.00" not in page
+    for url in urls:
+        page = client.get(url).text
+        assert "€46.00" in page
+        assert "€777.00" not in page
 
 
 @pytest.mark.django_db

@@ -162,9 +162,10 @@ print(len(mail.outbox), statuses)
 
 
 def test_the_limit_holds_across_processes_through_the_shared_cache(manage, tmp_path):
-    """Two separate processes (as two gunicorn workers) share the default file cache."""
+    """Two separate processes (as two gunicorn workers) share the default cache."""
     env = {
-        "CACHE_URL": f"filecache://{tmp_path / 'cache'}",
+        "CACHE_URL": None,  # the default cache: diskcache, shared through files
+        "MERCHEX_CACHE_DIR": str(tmp_path / "cache"),
         "DJANGO_HTTPS": "false",
         "DJANGO_STATIC_MANIFEST": "false",
     }
