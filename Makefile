@@ -10,7 +10,7 @@ DEV := DJANGO_DEBUG=true
 # tests, Java for the Nu HTML Checker, Redis for the cache tests, nginx for the picture serving tests.
 TEST_PACKAGES := postgresql chromium openjdk-17-jre-headless redis-server nginx
 
-.PHONY: help run serve bench lighthouse screenshots test test-sqlite test-postgres system-deps lint format migrations-check admin-password
+.PHONY: help run serve bench soak lighthouse screenshots test test-sqlite test-postgres system-deps lint format migrations-check admin-password
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -34,6 +34,11 @@ bench: $(VENV)/.installed  ## Benchmark every fan page and admin list at 100,000
 	scripts/system-deps wrk postgresql chromium nginx
 	$(PY) scripts/bench.py --label SQLite
 	scripts/postgres $(PY) scripts/bench.py --label PostgreSQL
+
+soak: $(VENV)/.installed  ## Hostile requests, overlapping writes, steady writes under reads: SQLite, PostgreSQL.
+	scripts/system-deps wrk postgresql
+	$(PY) scripts/soak.py --label SQLite
+	scripts/postgres $(PY) scripts/soak.py --label PostgreSQL
 
 LIGHTHOUSE_NPM := scripts/lighthouse-runner
 

@@ -53,6 +53,11 @@ def catalogue(kwargs):
     return f"c{version}", int(changed_at.timestamp())
 
 
+def all_bands(kwargs):
+    version, changed_at = CatalogueVersion.current(CatalogueVersion.BANDS)
+    return f"a{version}", int(changed_at.timestamp())
+
+
 def one_band(kwargs):
     band_id = kwargs["band_id"]
     rows = read_versions(BAND_VERSION, [band_id]) if band_id <= MAX_ID else None
@@ -219,6 +224,7 @@ def fan_page(view=None, *, depends_on=catalogue, parameters=()):
         version, last_modified = versions
         etag = f'"{release()}-{version}"'
         response = get_conditional_response(request, etag=etag, last_modified=last_modified)
+        served = "hit"  # told in X-Cache: hit (from the cache, or a 304) or miss (rendered)
         if response is None:
             key = f"page:{release()}:{version}:{url_digest(request)}"
             page = cached_page(key)
@@ -226,6 +232,7 @@ def fan_page(view=None, *, depends_on=catalogue, parameters=()):
                 status, content_type, content = page
                 response = HttpResponse(content, status=status, content_type=content_type)
             else:
+                served = "miss"
                 response = view(request, *args, **kwargs)
                 if response.status_code == 200 and not response.cookies:
                     store = functools.partial(store_page, key, stale_key(request))
@@ -238,6 +245,7 @@ def fan_page(view=None, *, depends_on=catalogue, parameters=()):
             response["Last-Modified"] = http_date(last_modified)
             # Browsers and proxies may keep the page but must ask again (a cheap 304) each time.
             patch_cache_control(response, public=True, no_cache=True)
+        response["X-Cache"] = served
         return response
 
     return wrapper

@@ -407,12 +407,16 @@ def band_deleted(sender, instance, **kwargs):
 
 
 class CatalogueVersion(models.Model):
-    """One row, bumped by database triggers on every change to bands or listings.
+    """Versions of the whole catalogue, bumped by database triggers (listings.triggers).
 
-    Triggers (migration 0004) catch every write, whatever makes it: admin forms, inlines, bulk
-    actions, QuerySet.update(), deletes, loaddata, raw SQL. Fan pages are cached under this
-    version, so the first request after any change, in any process, renders a fresh page.
+    Row CATALOGUE changes with every write to a band, a listing or a photo; row BANDS with every
+    write to a band (the band list shows nothing else). Triggers catch every write, whatever
+    makes it: admin forms, inlines, bulk actions, QuerySet.update(), deletes, loaddata, raw SQL.
+    Lists are cached under these versions, so the first request after a change, in any process,
+    renders a fresh page.
     """
+
+    CATALOGUE, BANDS = 1, 2
 
     version = models.BigIntegerField(default=1)
     changed_at = models.DateTimeField(default=timezone.now)
@@ -424,21 +428,23 @@ class CatalogueVersion(models.Model):
         return f"catalogue version {self.version} ({self.changed_at:%Y-%m-%d %H:%M:%S})"
 
     @classmethod
-    def current(cls):
-        """(version, changed_at): one primary-key look-up, for every page of the catalogue."""
-        row = read_versions(f"SELECT version, changed_at FROM {cls._meta.db_table} WHERE id = 1")
+    def current(cls, pk=CATALOGUE):
+        """(version, changed_at): one primary-key look-up, for every list page."""
+        row = read_versions(
+            f"SELECT version, changed_at FROM {cls._meta.db_table} WHERE id = %s", [pk]
+        )
         if not row:
             # The row is gone (e.g. `manage.py flush`): start again from the clock in
             # microseconds, as migration 0004 does, beyond any version cached before.
-            cls.restart()
-            return cls.current()
+            cls.restart(pk)
+            return cls.current(pk)
         version, changed_at = row[0]
         if isinstance(changed_at, str):  # SQLite returns text
             changed_at = parse_datetime(changed_at).replace(tzinfo=datetime.UTC)
         return version, changed_at
 
     @classmethod
-    def restart(cls):
+    def restart(cls, pk=CATALOGUE):
         """Move the version to the clock, in microseconds: beyond every number used before.
 
         For after restoring a backup, which brings back an older version number that pages
@@ -446,7 +452,7 @@ class CatalogueVersion(models.Model):
         """
         now = timezone.now()
         version = int(now.timestamp() * 1_000_000)
-        cls.objects.update_or_create(pk=1, defaults={"version": version, "changed_at": now})
+        cls.objects.update_or_create(pk=pk, defaults={"version": version, "changed_at": now})
 
 
 class PageVersion(models.Model):

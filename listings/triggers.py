@@ -24,17 +24,26 @@ WATCHED_TABLES = ["listings_band", "listings_listing", "listings_listingphoto"]
 EVENTS = ["insert", "update", "delete"]
 BUMP = (
     "UPDATE listings_catalogueversion SET version = {greatest}(version + 1, {clock}), "
-    "changed_at = {now} WHERE id = 1"
+    "changed_at = {now} WHERE id IN ({rows})"
 )
+# Which catalogue versions (listings.models.CatalogueVersion) a write to each table bumps:
+# every write the catalogue's (1), a band's the band list's too (2).
+CATALOGUE_ROWS = {
+    "listings_band": ["1", "2"],
+    "listings_listing": ["1"],
+    "listings_listingphoto": ["1"],
+}
 POSTGRESQL_BUMP = BUMP.format(
     greatest="GREATEST",
     clock="(extract(epoch FROM clock_timestamp()) * 1000000)::bigint",
     now="clock_timestamp()",
+    rows="SELECT unnest(TG_ARGV::bigint[])",  # the rows named by the trigger
 )
 SQLITE_BUMP = BUMP.format(
     greatest="MAX",
     clock="CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER)",
     now="strftime('%Y-%m-%d %H:%M:%f', 'now')",
+    rows="{rows}",
 )
 
 PAGES = "listings_pageversion"
@@ -103,7 +112,8 @@ def install(connection):
                 cursor.execute(
                     f"CREATE TRIGGER {table}_changed BEFORE INSERT OR UPDATE OR DELETE OR "
                     f"TRUNCATE ON {table} FOR EACH STATEMENT "
-                    "EXECUTE FUNCTION listings_bump_catalogue_version()"
+                    "EXECUTE FUNCTION listings_bump_catalogue_version("
+                    f"{', '.join(CATALOGUE_ROWS[table])})"
                 )
                 for event, referencing, body in postgresql_page_bumps(table) if pages else []:
                     name = f"{table}_pages_{event}"
@@ -123,7 +133,8 @@ def install(connection):
                     cursor.execute(f"DROP TRIGGER IF EXISTS {table}_changed_{event}")
                     cursor.execute(
                         f"CREATE TRIGGER {table}_changed_{event} AFTER {event.upper()} "
-                        f"ON {table} BEGIN {SQLITE_BUMP}; "
+                        f"ON {table} BEGIN "
+                        f"{SQLITE_BUMP.format(rows=', '.join(CATALOGUE_ROWS[table]))}; "
                         f"{sqlite_page_bump(table, event) + ';' if pages else ''} END"
                     )
         else:

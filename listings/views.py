@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from listings.caching import FlatPaginator, fan_page, one_band, one_listing
+from listings.caching import FlatPaginator, all_bands, fan_page, one_band, one_listing
 from listings.forms import ContactForm, ListingFilterForm, ShopFilterForm
 from listings.limits import contact_retry_after
 from listings.middleware import outage
@@ -135,7 +135,7 @@ def home(request):
     return render(request, "listings/home.html", context)
 
 
-@fan_page(parameters=["page"])
+@fan_page(depends_on=all_bands, parameters=["page"])
 def band_list(request):
     bands = Band.objects.only("name", "genre", "year_formed", "active")
     context = {"page_obj": paginate(request, bands), "breadcrumbs": crumbs(("Bands", None))}

@@ -138,7 +138,7 @@ if env.str("CACHE_URL", default=""):
 else:
     CACHES = {
         "default": {
-            "BACKEND": "diskcache.DjangoCache",
+            "BACKEND": "merchex.cache.DiskCache",
             "LOCATION": env.str("MERCHEX_CACHE_DIR", default=str(BASE_DIR / "var" / "cache")),
             "SHARDS": 4,
             "DATABASE_TIMEOUT": 0.05,  # a write that waits longer for a lock is skipped

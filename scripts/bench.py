@@ -109,7 +109,7 @@ def manage(env, *args, **kwargs):
 class Server:
     """gunicorn with production settings on 127.0.0.1, for the length of a `with` block."""
 
-    def __init__(self, env):
+    def __init__(self, env, log_level="warning"):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
@@ -125,7 +125,7 @@ class Server:
                 "--workers",
                 str(WORKERS),
                 "--log-level",
-                "warning",
+                log_level,
                 "--no-control-socket",
             ],
             cwd=BASE_DIR,

@@ -6,10 +6,11 @@ from django.db import migrations, models
 
 
 def version_every_page(apps, schema_editor):
-    """A version for each existing band and listing, from the clock in microseconds (beyond
-    every catalogue version a page may be cached under). The triggers that keep them are
-    installed after every migrate (listings.apps)."""
+    """A version for each existing band and listing, and one for the band list, from the clock
+    in microseconds (beyond every catalogue version a page may be cached under). The triggers
+    that keep them are installed after every migrate (listings.apps)."""
     start = int(time.time() * 1_000_000)
+    apps.get_model("listings", "CatalogueVersion").objects.create(pk=2, version=start)  # bands
     for kind, table in [("band", "listings_band"), ("listing", "listings_listing")]:
         schema_editor.execute(
             "INSERT INTO listings_pageversion (kind, object_id, version) "

@@ -15,15 +15,17 @@ from listings.caching import CappedCountPaginator, FlatPaginator, LocalPages
 from listings.forms import ShopFilterForm
 from listings.models import Band, CatalogueVersion, Listing, ListingPhoto, PageVersion
 from listings.tests.factories import BandFactory, ListingFactory
+from merchex.cache import DiskCache
 
 pytestmark = pytest.mark.django_db
 
 
 def test_a_warm_page_costs_one_query(client, band, listing, django_assert_num_queries):
     first = client.get(band.get_absolute_url())
-    with django_assert_num_queries(1):  # the catalogue version
+    with django_assert_num_queries(1):  # the band's version
         second = client.get(band.get_absolute_url())
     assert second.content == first.content
+    assert (first["X-Cache"], second["X-Cache"]) == ("miss", "hit")
 
 
 def test_with_the_page_cache_off_every_request_renders(
@@ -97,6 +99,18 @@ def test_every_absolute_url_is_at_the_canonical_origin(client, settings, mailout
     )
     assert f"({at}{listing.get_absolute_url()})" in mailoutbox[0].body
     assert "localhost" not in band_page + listing_page + robots + index + sitemap
+
+
+def test_the_default_cache_evicts_beyond_its_size_limit(tmp_path):
+    """Pages of old versions are never deleted one by one: the size limit evicts them."""
+    limit = 2 * 2**20
+    cache = DiskCache(str(tmp_path), {"OPTIONS": {"size_limit": limit}, "SHARDS": 1})
+    page = (200, "text/html", b"x" * 50_000)
+    for version in range(200):  # 10 MB of pages, as 200 versions of one page would be
+        cache.set(f"page:{version}", page, 3600)
+    assert cache.get("page:199") == page
+    assert cache.get("page:0") is None
+    assert cache._cache.volume() < 2 * limit  # culled as it goes, ten entries per write
 
 
 def test_a_worker_keeps_pages_up_to_a_number_of_bytes():
@@ -219,11 +233,11 @@ def loaddata(admin_client, band, listing, tmp_path):
 
 ALL_PAGES = ["band", "/listings/", "/", "listing"]
 CHANGES = {
-    change_band_in_admin_form: ALL_PAGES,
+    change_band_in_admin_form: [*ALL_PAGES, "/bands/"],
     change_listing_inline: ALL_PAGES,
     mark_sold_in_bulk: ["band", "/listings/", "listing"],  # home shows available items only
     queryset_update: ALL_PAGES,
-    raw_sql: ALL_PAGES,
+    raw_sql: [*ALL_PAGES, "/bands/"],
     demo_command: ["band", "/listings/"],
     new_listing: ["band", "/listings/", "/"],
     add_photo: ["band", "/listings/", "/", "listing"],
@@ -280,36 +294,33 @@ def test_a_listing_change_re_renders_its_page_its_band_and_the_lists(
     urls = [
         band.get_absolute_url(),
         listing.get_absolute_url(),
-        other_band.get_absolute_url(),
-        other_listing.get_absolute_url(),
         "/",
         "/listings/",
-        "/bands/",
+        other_band.get_absolute_url(),
+        other_listing.get_absolute_url(),
+        "/bands/",  # shows bands only
     ]
     warm(client, urls)
     Listing.objects.filter(pk=listing.pk).update(price=Decimal("12.00"))
-    assert rendered(client, urls) == [
-        band.get_absolute_url(),
-        listing.get_absolute_url(),
-        "/",
-        "/listings/",
-        "/bands/",
-    ]
+    assert rendered(client, urls) == urls[:4]
 
 
-def test_a_band_change_re_renders_its_page_and_its_listings_pages(
+def test_a_band_change_re_renders_its_page_its_listings_pages_and_the_lists(
     client, band, listing, other_band
 ):
     other_listing = other_band.listings.get()
     urls = [
         band.get_absolute_url(),
         listing.get_absolute_url(),
+        "/",
+        "/listings/",
+        "/bands/",
         other_band.get_absolute_url(),
         other_listing.get_absolute_url(),
     ]
     warm(client, urls)
     Band.objects.filter(pk=band.pk).update(biography="Changed")
-    assert rendered(client, urls) == urls[:2]
+    assert rendered(client, urls) == urls[:5]
 
 
 def test_a_listing_moved_to_another_band_leaves_one_page_and_joins_the_other(
@@ -494,7 +505,7 @@ def test_a_change_in_one_process_is_fresh_in_every_other(manage, tmp_path, redis
 def test_the_default_cache_is_shared_by_processes(manage):
     show = "from django.conf import settings; print(settings.CACHES['default']['BACKEND'])"
     backend = manage("shell", "--no-imports", "-c", show, env={"CACHE_URL": None}, check=True)
-    assert backend.stdout.strip() == "diskcache.DjangoCache"
+    assert backend.stdout.strip() == "merchex.cache.DiskCache"
 
 
 # Response sizes do not grow with the data.

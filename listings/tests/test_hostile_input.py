@@ -10,48 +10,10 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from listings.tests.corpus import HOSTILE_TEXT, PARAMETERS, PUBLIC_PATHS
 from listings.tests.factories import BandFactory, ListingFactory
 
 pytestmark = pytest.mark.django_db
-
-PUBLIC_PATHS = [
-    "/",
-    "/bands/",
-    "/bands/{band}-de-la-soul/",
-    "/bands/{band}/",
-    "/listings/",
-    "/listings/{listing}-tour-poster/",
-    "/listings/{listing}/",
-    "/search/",
-    "/contact/",
-    "/contact/thanks/",
-    "/robots.txt",
-    "/sitemap.xml",
-    "/sitemap-bands.xml",
-    "/sitemap-listings.xml",
-    "/healthz",
-    "/admin/login/",
-]
-PARAMETERS = ["q", "page", "type", "genre", "available", "sort", "listing", "utm", "p", "next"]
-HOSTILE_TEXT = [
-    "\x00",
-    "a\x00b",
-    "²",
-    "١٢",
-    "9" * 30,
-    "-1",
-    "1e9",
-    "' OR 1=1 --",
-    '"',
-    "*",
-    "NEAR(a b)",
-    "%",
-    "_",
-    "\\",
-    "\ud800",
-    "<script>",
-    "x" * 5000,
-]
 
 
 @pytest.fixture

@@ -1,0 +1,40 @@
+"""The fuzz corpus: what hostile requests are made of (tests and `make soak`)."""
+
+PUBLIC_PATHS = [
+    "/",
+    "/bands/",
+    "/bands/{band}-de-la-soul/",
+    "/bands/{band}/",
+    "/listings/",
+    "/listings/{listing}-tour-poster/",
+    "/listings/{listing}/",
+    "/search/",
+    "/contact/",
+    "/contact/thanks/",
+    "/robots.txt",
+    "/sitemap.xml",
+    "/sitemap-bands.xml",
+    "/sitemap-listings.xml",
+    "/healthz",
+    "/admin/login/",
+]
+PARAMETERS = ["q", "page", "type", "genre", "available", "sort", "listing", "utm", "p", "next"]
+HOSTILE_TEXT = [
+    "\x00",
+    "a\x00b",
+    "²",
+    "١٢",
+    "9" * 30,
+    "-1",
+    "1e9",
+    "' OR 1=1 --",
+    '"',
+    "*",
+    "NEAR(a b)",
+    "%",
+    "_",
+    "\\",
+    "\ud800",
+    "<script>",
+    "x" * 5000,
+]
