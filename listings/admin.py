@@ -8,10 +8,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import ngettext
+from import_export.admin import ImportExportMixin
 
 from listings.caching import CappedCountPaginator
 from listings.models import Band, Listing, ListingPhoto
 from listings.pictures import PictureFormField, rendition_widths
+from listings.resources import FORMATS, BandResource, ListingResource, UploadForm
 
 
 def thumbnail(shown, size=64):
@@ -54,7 +56,7 @@ class NewestListingsFormSet(BaseInlineFormSet):
 class ListingInline(admin.TabularInline):
     model = Listing
     formset = NewestListingsFormSet
-    fields = ["thumbnail", "title", "type", "year", "price", "sold"]
+    fields = ["thumbnail", "title", "type", "year", "price", "sold", "published"]
     readonly_fields = ["thumbnail"]
     verbose_name_plural = f"newest listings (up to {NewestListingsFormSet.shown})"
     extra = 1
@@ -67,11 +69,59 @@ class ListingInline(admin.TabularInline):
         return thumbnail(listing.shown_picture)
 
 
+class SpreadsheetImportExport(ImportExportMixin):
+    """Import and export buttons on a changelist (listings.resources): import for staff who may
+    add and change, export for staff who may view."""
+
+    import_form_class = UploadForm
+    formats = FORMATS
+
+    def has_import_permission(self, request):
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def has_export_permission(self, request):
+        return self.has_view_permission(request)
+
+
+class PublishingActions:
+    """Bulk actions that publish bands or listings, or make them drafts again."""
+
+    @admin.action(description="Publish selected %(verbose_name_plural)s", permissions=["change"])
+    def publish(self, request, queryset):
+        self._set_published(request, queryset, published=True)
+
+    @admin.action(
+        description="Make selected %(verbose_name_plural)s drafts (hidden from fans)",
+        permissions=["change"],
+    )
+    def unpublish(self, request, queryset):
+        self._set_published(request, queryset, published=False)
+
+    def _set_published(self, request, queryset, *, published):
+        updated = queryset.update(published=published, updated_at=timezone.now())
+        meta = self.model._meta
+        name = meta.verbose_name if updated == 1 else meta.verbose_name_plural
+        state = "published" if published else "made drafts, hidden from fans"
+        if not published and updated == 1:
+            state = "made a draft, hidden from fans"
+        self.message_user(request, f"{updated} {name} {state}.", messages.SUCCESS)
+
+
 @admin.register(Band)
-class BandAdmin(admin.ModelAdmin):
-    list_display = ["thumbnail", "name", "genre", "year_formed", "active", "listing_count"]
+class BandAdmin(PublishingActions, SpreadsheetImportExport, admin.ModelAdmin):
+    resource_classes = [BandResource]
+    list_display = [
+        "thumbnail",
+        "name",
+        "genre",
+        "year_formed",
+        "active",
+        "published",
+        "listing_count",
+    ]
     list_display_links = ["thumbnail", "name"]
-    list_filter = ["genre", "active"]
+    list_filter = ["published", "genre", "active"]
+    actions = ["publish", "unpublish"]
     search_fields = ["name"]
     inlines = [ListingInline]
     readonly_fields = ["picture_preview", "all_listings"]
@@ -183,7 +233,7 @@ class ListingAdminForm(forms.ModelForm):
 
     class Meta:
         model = Listing
-        fields = ["title", "description", "type", "year", "price", "sold", "band"]
+        fields = ["title", "description", "type", "year", "price", "sold", "published", "band"]
 
     def clean(self):
         data = super().clean()
@@ -213,21 +263,22 @@ class HasBandFilter(admin.SimpleListFilter):
 
 
 @admin.register(Listing)
-class ListingAdmin(admin.ModelAdmin):
+class ListingAdmin(PublishingActions, SpreadsheetImportExport, admin.ModelAdmin):
+    resource_classes = [ListingResource]
     form = ListingAdminForm
     inlines = [ListingPhotoInline]
-    list_display = ["thumbnail", "title", "band", "type", "year", "price", "sold"]
+    list_display = ["thumbnail", "title", "band", "type", "year", "price", "sold", "published"]
     list_display_links = ["thumbnail", "title"]
     # Prices and availability edited in the list itself (100 rows: well inside the field limit).
     list_editable = ["price", "sold"]
-    list_filter = ["type", "sold", HasBandFilter]
+    list_filter = ["published", "type", "sold", HasBandFilter]
     search_fields = ["title", "band__name"]
     autocomplete_fields = ["band"]
     list_select_related = ["band", "cover"]
     list_per_page = 100
     paginator = CappedCountPaginator  # no changelist counts a whole table
     show_full_result_count = False
-    actions = ["mark_sold", "mark_available"]
+    actions = ["mark_sold", "mark_available", "publish", "unpublish"]
 
     @admin.display(description="Picture")
     def thumbnail(self, listing):

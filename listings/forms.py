@@ -74,7 +74,7 @@ class ContactForm(forms.Form):
     )
     message = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 6}))
     listing = forms.ModelChoiceField(
-        queryset=Listing.objects.only("title"),
+        queryset=Listing.objects.public().only("title"),
         required=False,
         widget=forms.HiddenInput,
         error_messages={

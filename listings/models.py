@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import InterfaceError, OperationalError, connection, models
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Lower
 from django.db.models.lookups import IsNull
 from django.db.models.signals import post_delete
@@ -82,9 +82,19 @@ def readable_slug(text, fallback):
     return slugify(text)[:60].strip("-") or fallback
 
 
+PUBLISHED_HELP = (
+    "Shown to fans. Untick to keep it a draft while it is being prepared, or to take it off the "
+    "shop without deleting it: drafts are on no fan page (staff signed in can preview them)."
+)
+
+
 class BandQuerySet(models.QuerySet):
     def active(self):
         return self.filter(active=True)
+
+    def public(self):
+        """What fans may see: published bands."""
+        return self.filter(published=True)
 
     def matching(self, query):
         """Bands whose name contains `query`, ignoring case and accents."""
@@ -132,6 +142,9 @@ class Band(PictureMixin, models.Model):
         help_text=f"The year the band formed: {FIRST_YEAR} up to the current year.",
     )
     active = models.BooleanField(default=True, help_text="Untick when the band has split up.")
+    published = models.BooleanField(
+        default=True, help_text=f"{PUBLISHED_HELP} A draft band's listings are hidden with it."
+    )
     official_homepage = models.URLField(blank=True)
     picture = PictureField(blank=True, help_text="A photo or logo of the band: JPEG, PNG or WebP.")
     picture_width = models.PositiveIntegerField(null=True, editable=False)
@@ -146,7 +159,11 @@ class Band(PictureMixin, models.Model):
 
     class Meta:
         ordering = ["name", "id"]
-        indexes = [models.Index(fields=["name", "id"], name="listings_band_name_idx")]
+        indexes = [
+            models.Index(fields=["name", "id"], name="listings_band_name_idx"),
+            # The few drafts, which every list of listings leaves out.
+            models.Index(fields=["id"], condition=Q(published=False), name="listings_band_drafts"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 Lower("name"),
@@ -184,6 +201,10 @@ class Band(PictureMixin, models.Model):
     def slug(self):
         return readable_slug(self.name, "band")
 
+    @property
+    def is_public(self):
+        return self.published
+
 
 class ListingQuerySet(models.QuerySet):
     def available(self):
@@ -191,6 +212,14 @@ class ListingQuerySet(models.QuerySet):
 
     def orphans(self):
         return self.filter(band__isnull=True)
+
+    def public(self):
+        """What fans may see: published listings, without a band or of a published band.
+
+        The draft bands are a subquery, not a join: lists stay read in their index's order.
+        """
+        drafts = Band.objects.filter(published=False).values("pk")
+        return self.filter(published=True).exclude(band__in=drafts)
 
     def matching(self, query):
         """Listings whose title or band name contains `query`, ignoring case and accents."""
@@ -230,6 +259,7 @@ class Listing(models.Model):
     title = models.CharField(max_length=100)
     description = models.TextField(blank=True)
     sold = models.BooleanField(default=False)
+    published = models.BooleanField(default=True, help_text=PUBLISHED_HELP)
     year = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
@@ -337,6 +367,11 @@ class Listing(models.Model):
     @property
     def slug(self):
         return readable_slug(self.title, "item")
+
+    @property
+    def is_public(self):
+        """Whether fans may see it (as ListingQuerySet.public(); the band is loaded if unloaded)."""
+        return self.published and (self.band_id is None or self.band.published)
 
 
 class ListingPhoto(PictureMixin, models.Model):

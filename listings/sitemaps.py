@@ -48,7 +48,7 @@ class CatalogueSitemap(Sitemap):
     name_field = None
 
     def items(self):
-        return self.model.objects.only(self.name_field, "updated_at").order_by("pk")
+        return self.model.objects.public().only(self.name_field, "updated_at").order_by("pk")
 
     def lastmod(self, obj):
         return obj.updated_at

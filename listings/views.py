@@ -5,7 +5,7 @@ from axes.helpers import get_client_username, get_cool_off
 from django.conf import settings
 from django.contrib import admin
 from django.db import DatabaseError, connection
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -129,15 +129,15 @@ def listing_structured_data(listing, url, images=()):
 @fan_page
 def home(request):
     context = {
-        "bands": Band.objects.active().only("name", "genre")[:HOME_ITEMS],
-        "listings": Listing.objects.available().with_band()[:HOME_ITEMS],
+        "bands": Band.objects.public().active().only("name", "genre")[:HOME_ITEMS],
+        "listings": Listing.objects.public().available().with_band()[:HOME_ITEMS],
     }
     return render(request, "listings/home.html", context)
 
 
 @fan_page(depends_on=all_bands, parameters=["page"])
 def band_list(request):
-    bands = Band.objects.only("name", "genre", "year_formed", "active")
+    bands = Band.objects.public().only("name", "genre", "year_formed", "active")
     context = {"page_obj": paginate(request, bands), "breadcrumbs": crumbs(("Bands", None))}
     return render(request, "listings/band_list.html", context)
 
@@ -145,10 +145,12 @@ def band_list(request):
 @fan_page(depends_on=one_band, parameters=[*ListingFilterForm.base_fields, "page"])
 def band_detail(request, band_id, slug=None):
     band = get_object_or_404(Band, pk=band_id)
+    if not (band.published or request.preview):
+        raise Http404("A draft")
     if response := canonical_redirect(request, band, slug):
         return response
     form = ListingFilterForm(request.GET)
-    listings = form.filter(band.listings.for_cards())
+    listings = form.filter(band.listings.filter(published=True).for_cards())
     url = absolute_url(request, band.get_absolute_url())
     shown = band.shown_picture
     share = absolute_picture(request, shown) if shown else None
@@ -159,6 +161,7 @@ def band_detail(request, band_id, slug=None):
         "canonical_url": url,
         "share_picture": share,
         "band_ld": band_structured_data(band, url, share[0] if share else None),
+        "draft": "" if band.published else "page",
         "breadcrumbs": crumbs(("Bands", reverse("listings:band-list")), (band.name, None)),
     }
     return render(request, "listings/band_detail.html", context)
@@ -167,7 +170,7 @@ def band_detail(request, band_id, slug=None):
 @fan_page(parameters=[*ShopFilterForm.base_fields, "page"])
 def listing_list(request):
     form = ShopFilterForm(request.GET)
-    listings = form.filter(Listing.objects.with_band())
+    listings = form.filter(Listing.objects.public().with_band())
     context = {
         "form": form,
         "page_obj": paginate(request, listings),
@@ -179,6 +182,8 @@ def listing_list(request):
 @fan_page(depends_on=one_listing)
 def listing_detail(request, listing_id, slug=None):
     listing = get_object_or_404(Listing.objects.select_related("band"), pk=listing_id)
+    if not (listing.is_public or request.preview):
+        raise Http404("A draft")
     if response := canonical_redirect(request, listing, slug):
         return response
     # A listing without a cover has no photos: no query for its (empty) gallery.
@@ -195,6 +200,7 @@ def listing_detail(request, listing_id, slug=None):
         "canonical_url": url,
         "share_picture": shared[0] if shared else None,
         "listing_ld": listing_structured_data(listing, url, [image[0] for image in shared]),
+        "draft": "" if listing.is_public else ("page" if not listing.published else "band"),
         "breadcrumbs": crumbs(*trail, (listing.title, None)),
     }
     return render(request, "listings/listing_detail.html", context)
@@ -205,10 +211,13 @@ def search(request):
     context = {"query": query, "breadcrumbs": crumbs(("Search", None))}
     if query:
         bands = list(
-            Band.objects.matching(query).only("name", "genre", "active")[: SEARCH_BANDS + 1]
+            Band.objects.public()
+            .matching(query)
+            .only("name", "genre", "active")[: SEARCH_BANDS + 1]
         )
         context["bands"], context["more_bands"] = bands[:SEARCH_BANDS], len(bands) > SEARCH_BANDS
-        context["page_obj"] = paginate(request, Listing.objects.matching(query).with_band())
+        listings = Listing.objects.public().matching(query).with_band()
+        context["page_obj"] = paginate(request, listings)
     return render(request, "listings/search.html", context)
 
 
@@ -230,7 +239,7 @@ def contact(request):
         about = form.cleaned_data.get("listing")
     else:
         listing_id = parse_id(request.GET.get("listing"))
-        about = Listing.objects.filter(pk=listing_id).first() if listing_id else None
+        about = Listing.objects.public().filter(pk=listing_id).first() if listing_id else None
         form = ContactForm(initial={"listing": about})
     context = {
         "form": form,

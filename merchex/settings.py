@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
+    "import_export",
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
     "csp",
@@ -238,6 +239,11 @@ if MEDIA_BUCKET:
             "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
         },
     }
+# Spreadsheet import and export in the admin (listings.resources, which neutralises formulas):
+# one transaction per import, control characters replaced in XLSX, the largest file accepted.
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+IMPORT_EXPORT_ESCAPE_ILLEGAL_CHARS_ON_EXPORT = True
+MERCHEX_IMPORT_MAX_BYTES = env.int("MERCHEX_IMPORT_MAX_BYTES", default=5_000_000)
 MERCHEX_UPLOAD_MAX_BYTES = env.int("MERCHEX_UPLOAD_MAX_BYTES", default=15_000_000)
 MERCHEX_UPLOAD_MAX_PIXELS = env.int("MERCHEX_UPLOAD_MAX_PIXELS", default=40_000_000)
 # Widths of the renditions pages serve (srcset); each is made as WebP and JPEG.

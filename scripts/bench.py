@@ -82,6 +82,40 @@ print(json.dumps({"pages": rows, "session": client.cookies["sessionid"].value}))
 """
 
 
+IMPORT = r"""
+import json, time
+import tablib
+from django.db import connection
+from listings.models import Band, Listing
+from listings.resources import ListingResource
+
+names = list(Band.objects.order_by("?").values_list("name", flat=True)[:200])
+rows = tablib.Dataset(headers=["id", "title", "band", "type", "year", "price", "sold"])
+for number in range(10_000):
+    rows.append(["", f"Imported item {number}", names[number % len(names)].upper(), "clothing",
+                 "1999", "12.50", "0"])
+before = Listing.objects.count()
+timings = {}
+for step, dry_run in [("preview", True), ("import", False)]:  # as the admin does: both
+    started = time.perf_counter()
+    result = ListingResource().import_data(rows, dry_run=dry_run, use_transactions=True)
+    timings[step] = time.perf_counter() - started
+    assert not result.has_errors() and not result.has_validation_errors()
+assert Listing.objects.count() == before + 10_000
+print(json.dumps(timings))
+"""
+
+
+def print_import(label, env):
+    """Seconds to import 10,000 new listings from a spreadsheet, preview and import."""
+    out = manage(env, "shell", "--no-imports", "-c", IMPORT, capture_output=True, text=True).stdout
+    timings = json.loads(out.strip().splitlines()[-1])
+    print(
+        f"\n{label}: importing 10,000 listings (CSV rows for 200 bands named in capitals): "
+        f"preview {timings['preview']:.1f} s, import {timings['import']:.1f} s"
+    )
+
+
 def production_env(tmp, **overrides):
     """The environment of a throwaway site with production settings (as `make serve` runs it,
     without HTTPS), its files in `tmp`."""
@@ -259,6 +293,7 @@ def main():
                     conditional = (f"If-None-Match: {etag}",)
                     results[name]["304"] = measure(f"{name}, 304", bare, url, args, conditional)
         print_table(label, pages, results, args.rounds, args.seconds)
+        print_import(label, env)
         # Pictures are served by nginx in front of gunicorn, as in production (README).
         with (
             Server(cached_env) as server,

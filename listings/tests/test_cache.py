@@ -136,6 +136,7 @@ def change_band_in_admin_form(admin_client, band, listing):
             "genre": band.genre,
             "year_formed": band.year_formed,
             "active": "on",
+            "published": "on",
             "biography": "",
             "official_homepage": "",
             "listings-TOTAL_FORMS": 0,
@@ -154,12 +155,14 @@ def change_listing_inline(admin_client, band, listing):
             "genre": band.genre,
             "year_formed": band.year_formed,
             "active": "on",
+            "published": "on",
             "listings-TOTAL_FORMS": 1,
             "listings-INITIAL_FORMS": 1,
             "listings-0-id": listing.pk,
             "listings-0-band": band.pk,
             "listings-0-title": "Changed Title",
             "listings-0-type": listing.type,
+            "listings-0-published": "on",
         },
     )
     assert response.status_code == 302

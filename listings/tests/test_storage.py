@@ -116,6 +116,7 @@ def test_pictures_live_in_the_bucket_from_upload_to_removal(
                 "title": "Tour tee",
                 "type": "Clothing",
                 "description": "",
+                "published": "on",
                 "add_pictures": [image_file(1000, 800)],
                 "add_pictures_alt": "The tee, front",
                 **NO_PHOTOS,
