@@ -158,7 +158,7 @@ MERCHEX_WORKER_PAGE_BYTES = env.int("MERCHEX_WORKER_PAGE_MB", default=32) * 2**2
 # (Axes: access attempts) or with `manage.py axes_reset_username NAME` / `axes_reset`.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "listings.auth.CatalogueBackend",  # Django's ModelBackend, permissions in one query
 ]
 AXES_FAILURE_LIMIT = env.int("MERCHEX_LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("MERCHEX_LOGIN_COOLOFF_MINUTES", default=15))

@@ -65,6 +65,9 @@ pages = {
     "listing detail": listing.get_absolute_url(),
     "admin: listings": "/admin/listings/listing/",
     "admin: bands": "/admin/listings/band/",
+    f"admin: band change page ({big.listings.count():,} listings)": (
+        f"/admin/listings/band/{big.pk}/change/"
+    ),
 }
 client = Client()
 client.force_login(user)

@@ -2,9 +2,11 @@ import re
 
 import pytest
 from django.contrib.admin.templatetags.admin_urls import admin_urlname
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from listings.models import Band, Listing
+from listings.roles import sync_shop_staff
 from listings.tests.admin_forms import NO_PHOTOS, change_form_data
 from listings.tests.factories import BandFactory, ListingFactory
 
@@ -118,6 +120,34 @@ def test_listing_has_view_on_site(admin_client, listing):
     )
 
 
+@pytest.mark.parametrize("model", [Listing, Band])
+def test_shop_staff_changelists_cost_five_queries(
+    client, django_user_model, make_catalogue, django_assert_num_queries, model
+):
+    """Session, user, their permissions (own and groups' in one query), count, page."""
+    user = django_user_model.objects.create_user("helper", is_staff=True)
+    user.groups.add(sync_shop_staff())
+    client.force_login(user)
+    make_catalogue(bands=20, per_band=2)
+    with django_assert_num_queries(5):
+        response = client.get(admin_url(model, "changelist"))
+    assert response.status_code == 200
+    assert "Import" in response.text  # the buttons cost no query
+
+
+def test_permissions_come_from_the_user_and_their_groups(django_user_model):
+    user = django_user_model.objects.create_user("helper", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="view_band"))
+    user.groups.add(sync_shop_staff())
+    user = django_user_model.objects.get(pk=user.pk)
+    assert user.has_perm("listings.view_band")
+    assert user.has_perm("listings.change_listing")  # from the group
+    assert not user.has_perm("auth.change_user")
+    user.groups.clear()
+    user = django_user_model.objects.get(pk=user.pk)
+    assert not user.has_perm("listings.change_listing")
+
+
 def test_admin_requires_staff(client, django_user_model):
     user = django_user_model.objects.create_user("fan", password="pw-for-test-only")
     client.force_login(user)
@@ -156,8 +186,10 @@ def test_band_change_page_size_and_queries_do_not_grow_with_the_band(
     admin_client, big_band, django_assert_num_queries
 ):
     sizes = {}
+    admin_client.get(admin_url(Band, "changelist"))  # content types, cached per process
     for total in (30, 600):
         band = big_band(total - Listing.objects.count())
+        admin_client.get(admin_url(Band, "change", band.pk))
         # Session, user, the band with its listing count, the newest listings.
         with django_assert_num_queries(4):
             response = admin_client.get(admin_url(Band, "change", band.pk))

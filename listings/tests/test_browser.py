@@ -15,6 +15,7 @@ from django.conf import settings
 from playwright.sync_api import expect
 
 from listings.models import Band, Listing
+from listings.roles import sync_shop_staff
 from listings.tests.factories import BandFactory, ListingFactory, ListingPhotoFactory, image_file
 
 NODE_MODULES = settings.BASE_DIR / "node_modules"
@@ -162,6 +163,52 @@ def test_staff_curate_a_band_and_its_merch_in_the_admin(
     expect(row.locator("td.field-band")).to_have_text("-")
     assert Listing.objects.get(title="Cut Copy t-shirt").band is None
     assert csp_errors == []
+
+
+def test_staff_import_a_csv_fix_a_bad_row_and_fans_see_the_new_merch(
+    live_server, page, django_user_model, transactional_db, tmp_path
+):
+    user = django_user_model.objects.create_user(
+        "helper", password="a-Long-pass-123", is_staff=True
+    )
+    user.groups.add(sync_shop_staff())
+    BandFactory(name="Björk")
+    page.goto(live_server.url + "/admin/")
+    page.get_by_label("Username").fill("helper")
+    page.get_by_label("Password").fill("a-Long-pass-123")
+    page.get_by_role("button", name="Log in").click()
+
+    page.goto(live_server.url + "/admin/listings/listing/")
+    page.get_by_role("link", name="Import").click()
+    bad = tmp_path / "supplier.csv"
+    bad.write_text(
+        "title,band,type,year,price,sold,published\n"
+        "Homogenic LP,bjork,Records,1997,30.00,0,1\n"
+        "Tour mug,bjork,Mugs,,9.00,0,1\n"
+    )
+    page.get_by_label("File to import").set_input_files(str(bad))
+    page.get_by_label("Format").select_option(label="csv")
+    page.get_by_role("button", name="Submit").click()
+    expect(page.locator("body")).to_contain_text("Unknown value “Mugs”")
+    expect(page.get_by_role("button", name="Confirm import")).to_have_count(0)
+    assert not Listing.objects.exists()  # nothing written
+
+    fixed = tmp_path / "supplier-fixed.csv"
+    fixed.write_text(bad.read_text().replace("Mugs", "Misc"))
+    page.get_by_label("File to import").set_input_files(str(fixed))
+    page.get_by_label("Format").select_option(label="csv")
+    page.get_by_role("button", name="Submit").click()
+    expect(page.locator("body")).to_contain_text("Homogenic LP")
+    page.get_by_role("button", name="Confirm import").click()
+    expect(page.locator(".messagelist")).to_contain_text("Import finished")
+    assert Listing.objects.count() == 2
+
+    band = Band.objects.get(name="Björk")
+    page.goto(live_server.url + band.get_absolute_url())
+    expect(page.locator("main")).to_contain_text("Homogenic LP")
+    expect(page.locator("main")).to_contain_text("Tour mug")
+    page.goto(live_server.url + "/listings/?type=Records")
+    expect(page.locator("main")).to_contain_text("Homogenic LP")
 
 
 # Page quality
