@@ -83,6 +83,57 @@ class SpreadsheetImportExport(ImportExportMixin):
         return self.has_view_permission(request)
 
 
+class FeaturedFilter(admin.SimpleListFilter):
+    title = "home page"
+    parameter_name = "featured"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Featured"), ("no", "Not featured")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(featured_position__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(featured_position__isnull=True)
+        return queryset
+
+
+class FeaturingActions:
+    """Bulk actions that put bands or listings forward on the home page, or stop."""
+
+    @admin.action(
+        description="Feature selected %(verbose_name_plural)s on the home page",
+        permissions=["change"],
+    )
+    def feature(self, request, queryset):
+        """After those featured already, in the changelist's order."""
+        model = self.model
+        last = model.objects.aggregate(last=models.Max("featured_position"))["last"] or 0
+        chosen = list(queryset.filter(featured_position__isnull=True).values_list("pk", flat=True))
+        for offset, pk in enumerate(chosen, start=1):
+            model.objects.filter(pk=pk).update(
+                featured_position=last + offset, updated_at=timezone.now()
+            )
+        name = model._meta.verbose_name if len(chosen) == 1 else model._meta.verbose_name_plural
+        self.message_user(
+            request,
+            f"{len(chosen)} {name} featured on the home page, after those featured already; "
+            "change the order in the Home page position column.",
+            messages.SUCCESS,
+        )
+
+    @admin.action(
+        description="Stop featuring selected %(verbose_name_plural)s", permissions=["change"]
+    )
+    def unfeature(self, request, queryset):
+        updated = queryset.filter(featured_position__isnull=False).update(
+            featured_position=None, updated_at=timezone.now()
+        )
+        meta = self.model._meta
+        name = meta.verbose_name if updated == 1 else meta.verbose_name_plural
+        self.message_user(request, f"{updated} {name} no longer featured.", messages.SUCCESS)
+
+
 class PublishingActions:
     """Bulk actions that publish bands or listings, or make them drafts again."""
 
@@ -108,7 +159,7 @@ class PublishingActions:
 
 
 @admin.register(Band)
-class BandAdmin(PublishingActions, SpreadsheetImportExport, admin.ModelAdmin):
+class BandAdmin(FeaturingActions, PublishingActions, SpreadsheetImportExport, admin.ModelAdmin):
     resource_classes = [BandResource]
     list_display = [
         "thumbnail",
@@ -120,8 +171,8 @@ class BandAdmin(PublishingActions, SpreadsheetImportExport, admin.ModelAdmin):
         "listing_count",
     ]
     list_display_links = ["thumbnail", "name"]
-    list_filter = ["published", "genre", "active"]
-    actions = ["publish", "unpublish"]
+    list_filter = ["published", FeaturedFilter, "genre", "active"]
+    actions = ["publish", "unpublish", "feature", "unfeature"]
     search_fields = ["name"]
     inlines = [ListingInline]
     readonly_fields = ["picture_preview", "all_listings"]
@@ -233,7 +284,17 @@ class ListingAdminForm(forms.ModelForm):
 
     class Meta:
         model = Listing
-        fields = ["title", "description", "type", "year", "price", "sold", "published", "band"]
+        fields = [
+            "title",
+            "description",
+            "type",
+            "year",
+            "price",
+            "sold",
+            "published",
+            "featured_position",
+            "band",
+        ]
 
     def clean(self):
         data = super().clean()
@@ -263,22 +324,32 @@ class HasBandFilter(admin.SimpleListFilter):
 
 
 @admin.register(Listing)
-class ListingAdmin(PublishingActions, SpreadsheetImportExport, admin.ModelAdmin):
+class ListingAdmin(FeaturingActions, PublishingActions, SpreadsheetImportExport, admin.ModelAdmin):
     resource_classes = [ListingResource]
     form = ListingAdminForm
     inlines = [ListingPhotoInline]
-    list_display = ["thumbnail", "title", "band", "type", "year", "price", "sold", "published"]
+    list_display = [
+        "thumbnail",
+        "title",
+        "band",
+        "type",
+        "year",
+        "price",
+        "sold",
+        "published",
+        "featured_position",
+    ]
     list_display_links = ["thumbnail", "title"]
     # Prices and availability edited in the list itself (100 rows: well inside the field limit).
-    list_editable = ["price", "sold"]
-    list_filter = ["published", "type", "sold", HasBandFilter]
+    list_editable = ["price", "sold", "featured_position"]
+    list_filter = ["published", FeaturedFilter, "type", "sold", HasBandFilter]
     search_fields = ["title", "band__name"]
     autocomplete_fields = ["band"]
     list_select_related = ["band", "cover"]
     list_per_page = 100
     paginator = CappedCountPaginator  # no changelist counts a whole table
     show_full_result_count = False
-    actions = ["mark_sold", "mark_available", "publish", "unpublish"]
+    actions = ["mark_sold", "mark_available", "publish", "unpublish", "feature", "unfeature"]
 
     @admin.display(description="Picture")
     def thumbnail(self, listing):

@@ -1,7 +1,7 @@
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
 from django.db.backends.signals import connection_created
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, pre_migrate
 
 
 def register_sqlite_functions(sender, connection, **kwargs):
@@ -25,6 +25,15 @@ class ListingsConfig(AppConfig):
         # Then: the catalogue-version triggers (a rebuilt SQLite table loses them) and the
         # "Shop staff" group, both brought in step with the models.
         post_migrate.connect(after_migrate, sender=self, dispatch_uid="merchex-after-migrate")
+        pre_migrate.connect(before_migrate, sender=self, dispatch_uid="merchex-before-migrate")
+
+
+def before_migrate(using, **kwargs):
+    from django.db import connections
+
+    from listings import triggers
+
+    triggers.uninstall(connections[using])
 
 
 def after_migrate(using, **kwargs):
@@ -34,6 +43,7 @@ def after_migrate(using, **kwargs):
     from listings.roles import sync_shop_staff
 
     triggers.install(connections[using])
+    triggers.bump_everything(connections[using])
     sync_shop_staff()
 
 

@@ -49,12 +49,16 @@ LISTING_VERSIONS = (
 
 
 # What a page depends on: each function reads its versions in one query and answers
-# (key, last modified as a Unix time), or None when there is nothing to cache (no such object).
+# (key, last modified as a Unix time[, key for the page's counts]), or None when there is
+# nothing to cache (no such object).
 
 
 def catalogue(kwargs):
-    version, changed_at = CatalogueVersion.current()
-    return f"c{version}", int(changed_at.timestamp())
+    """The catalogue's version, and for the paginators' counts the version of what each list
+    holds (one query for both)."""
+    rows = CatalogueVersion.read([CatalogueVersion.CATALOGUE, CatalogueVersion.MEMBERSHIP])
+    version, changed_at = rows[CatalogueVersion.CATALOGUE]
+    return f"c{version}", int(changed_at.timestamp()), f"m{rows[CatalogueVersion.MEMBERSHIP][0]}"
 
 
 def all_bands(kwargs):
@@ -237,10 +241,11 @@ def fan_page(view=None, *, depends_on=catalogue, parameters=()):
         except (OperationalError, InterfaceError) as exc:
             return stale_page(request, exc)
         outage.answered()
-        request.page_version = versions[0] if versions else None  # the counts' too
+        # The paginators' counts are cached under the page's key, or a key of their own.
+        request.count_version = versions and (versions[2] if len(versions) > 2 else versions[0])
         if not settings.MERCHEX_PAGE_CACHE or versions is None:
             return view(request, *args, **kwargs)
-        version, last_modified = versions
+        version, last_modified = versions[:2]
         etag = f'"{release()}-{version}"'
         response = get_conditional_response(request, etag=etag, last_modified=last_modified)
         served = "hit"  # told in X-Cache: hit (from the cache, or a 304) or miss (rendered)

@@ -88,6 +88,14 @@ class ContactForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
 
+    def full_clean(self):
+        super().full_clean()
+        # The page comes back with the cursor in the first field to correct (no script needed).
+        for name, field in self.fields.items():
+            if name in self.errors and not field.widget.is_hidden:
+                field.widget.attrs["autofocus"] = True
+                break
+
     def is_spam(self):
         return bool(self.cleaned_data.get("website"))
 

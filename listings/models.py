@@ -82,6 +82,7 @@ def readable_slug(text, fallback):
     return slugify(text)[:60].strip("-") or fallback
 
 
+FEATURED_HELP = "Put it forward on the home page: 1 comes first. Empty: not featured."
 PUBLISHED_HELP = (
     "Shown to fans. Untick to keep it a draft while it is being prepared, or to take it off the "
     "shop without deleting it: drafts are on no fan page (staff signed in can preview them)."
@@ -95,6 +96,10 @@ class BandQuerySet(models.QuerySet):
     def public(self):
         """What fans may see: published bands."""
         return self.filter(published=True)
+
+    def featured(self):
+        """Bands staff put forward, in their order."""
+        return self.filter(featured_position__isnull=False).order_by("featured_position", "name")
 
     def matching(self, query):
         """Bands whose name contains `query`, ignoring case and accents."""
@@ -145,6 +150,9 @@ class Band(PictureMixin, models.Model):
     published = models.BooleanField(
         default=True, help_text=f"{PUBLISHED_HELP} A draft band's listings are hidden with it."
     )
+    featured_position = models.PositiveSmallIntegerField(
+        "home page position", null=True, blank=True, help_text=FEATURED_HELP
+    )
     official_homepage = models.URLField(blank=True)
     picture = PictureField(blank=True, help_text="A photo or logo of the band: JPEG, PNG or WebP.")
     picture_width = models.PositiveIntegerField(null=True, editable=False)
@@ -163,6 +171,11 @@ class Band(PictureMixin, models.Model):
             models.Index(fields=["name", "id"], name="listings_band_name_idx"),
             # The few drafts, which every list of listings leaves out.
             models.Index(fields=["id"], condition=Q(published=False), name="listings_band_drafts"),
+            models.Index(
+                fields=["featured_position", "name"],
+                condition=Q(featured_position__isnull=False),
+                name="listings_band_featured",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -213,6 +226,12 @@ class ListingQuerySet(models.QuerySet):
     def orphans(self):
         return self.filter(band__isnull=True)
 
+    def featured(self):
+        """Listings staff put forward, in their order."""
+        return self.filter(featured_position__isnull=False).order_by(
+            "featured_position", "-created_at"
+        )
+
     def public(self):
         """What fans may see: published listings, without a band or of a published band.
 
@@ -260,6 +279,9 @@ class Listing(models.Model):
     description = models.TextField(blank=True)
     sold = models.BooleanField(default=False)
     published = models.BooleanField(default=True, help_text=PUBLISHED_HELP)
+    featured_position = models.PositiveSmallIntegerField(
+        "home page position", null=True, blank=True, help_text=FEATURED_HELP
+    )
     year = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
@@ -303,6 +325,11 @@ class Listing(models.Model):
         ordering = ["sold", "-created_at", "-id"]
         indexes = [
             models.Index(fields=["sold", "-created_at", "-id"], name="listings_listing_feed_idx"),
+            models.Index(
+                fields=["featured_position", "-created_at"],
+                condition=Q(featured_position__isnull=False),
+                name="listings_listing_featured",
+            ),
             models.Index(
                 fields=["band", "sold", "-created_at", "-id"], name="listings_listing_band_feed_idx"
             ),
@@ -445,13 +472,16 @@ class CatalogueVersion(models.Model):
     """Versions of the whole catalogue, bumped by database triggers (listings.triggers).
 
     Row CATALOGUE changes with every write to a band, a listing or a photo; row BANDS with every
-    write to a band (the band list shows nothing else). Triggers catch every write, whatever
+    write to a band (the band list shows nothing else); row MEMBERSHIP when a write can change
+    which listings a list holds, and so its count: a listing added or removed, or its band,
+    type, availability or published state changed; a band's genre or published state (a price
+    edit leaves every count as it was). Triggers catch every write, whatever
     makes it: admin forms, inlines, bulk actions, QuerySet.update(), deletes, loaddata, raw SQL.
     Lists are cached under these versions, so the first request after a change, in any process,
     renders a fresh page.
     """
 
-    CATALOGUE, BANDS = 1, 2
+    CATALOGUE, BANDS, MEMBERSHIP = 1, 2, 3
 
     version = models.BigIntegerField(default=1)
     changed_at = models.DateTimeField(default=timezone.now)
@@ -464,19 +494,29 @@ class CatalogueVersion(models.Model):
 
     @classmethod
     def current(cls, pk=CATALOGUE):
-        """(version, changed_at): one primary-key look-up, for every list page."""
-        row = read_versions(
-            f"SELECT version, changed_at FROM {cls._meta.db_table} WHERE id = %s", [pk]
+        """(version, changed_at) of one row: one primary-key look-up."""
+        return cls.read([pk])[pk]
+
+    @classmethod
+    def read(cls, pks):
+        """{pk: (version, changed_at)} of the rows `pks`, in one query."""
+        table, placeholders = cls._meta.db_table, ", ".join(["%s"] * len(pks))
+        rows = read_versions(
+            f"SELECT id, version, changed_at FROM {table} WHERE id IN ({placeholders})", pks
         )
-        if not row:
-            # The row is gone (e.g. `manage.py flush`): start again from the clock in
-            # microseconds, as migration 0004 does, beyond any version cached before.
-            cls.restart(pk)
-            return cls.current(pk)
-        version, changed_at = row[0]
-        if isinstance(changed_at, str):  # SQLite returns text
-            changed_at = parse_datetime(changed_at).replace(tzinfo=datetime.UTC)
-        return version, changed_at
+        found = {}
+        for pk, version, changed_at in rows:
+            if isinstance(changed_at, str):  # SQLite returns text
+                changed_at = parse_datetime(changed_at).replace(tzinfo=datetime.UTC)
+            found[pk] = (version, changed_at)
+        missing = [pk for pk in pks if pk not in found]
+        if missing:
+            # A row is gone (e.g. `manage.py flush`): start again from the clock in
+            # microseconds, as the migrations do, beyond any version cached before.
+            for pk in missing:
+                cls.restart(pk)
+            return cls.read(pks)
+        return found
 
     @classmethod
     def restart(cls, pk=CATALOGUE):

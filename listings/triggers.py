@@ -67,6 +67,15 @@ UPSERT = (
     "ON CONFLICT (kind, object_id) DO UPDATE SET "
     f"version = {{greatest}}({PAGES}.version + 1, excluded.version)"
 )
+# The columns whose change can move a row from one list to another (and so change a count):
+# CatalogueVersion.MEMBERSHIP is bumped when one changes, or a row is added or removed.
+MEMBERSHIP_COLUMNS = {
+    "listings_band": ["genre", "published"],
+    "listings_listing": ["band_id", "type", "sold", "published"],
+}
+MEMBERSHIP_BUMP = (
+    "UPDATE listings_catalogueversion SET version = {greatest}(version + 1, {clock}) WHERE id = 3"
+)
 POSTGRESQL_CLOCK = "(extract(epoch FROM clock_timestamp()) * 1000000)::bigint"
 SQLITE_CLOCK = "CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER)"
 
@@ -83,9 +92,37 @@ def postgresql_page_bumps(table):
             AFFECTED[table].format(rows=f"{rows} r", row="r") for rows in relations
         )
         upsert = UPSERT.format(clock=POSTGRESQL_CLOCK, affected=affected, greatest="GREATEST")
-        yield event, referencing, upsert
+        yield event, referencing, f"{upsert}; {postgresql_membership_bump(table, event)}"
     every_page = f"UPDATE {PAGES} SET version = GREATEST(version + 1, {POSTGRESQL_CLOCK})"
-    yield "truncate", "", every_page
+    membership = MEMBERSHIP_BUMP.format(greatest="GREATEST", clock=POSTGRESQL_CLOCK)
+    yield "truncate", "", f"{every_page}; {membership}"
+
+
+def postgresql_membership_bump(table, event):
+    """Bump the membership version if the statement's rows changed what a list holds."""
+    columns = MEMBERSHIP_COLUMNS.get(table)
+    if not columns:
+        return "NULL"  # photos: on no list's count
+    bump = MEMBERSHIP_BUMP.format(greatest="GREATEST", clock=POSTGRESQL_CLOCK)
+    if event == "update":
+        changed = " OR ".join(f"o.{column} IS DISTINCT FROM n.{column}" for column in columns)
+        rows = f"old_rows o JOIN new_rows n ON n.id = o.id WHERE {changed}"
+    else:
+        rows = "new_rows" if event == "insert" else "old_rows"
+    return f"IF EXISTS (SELECT 1 FROM {rows}) THEN {bump}; END IF"
+
+
+def sqlite_membership_trigger(table, event):
+    """(name, CREATE TRIGGER statement) bumping the membership version, or None."""
+    columns = MEMBERSHIP_COLUMNS.get(table)
+    if not columns:
+        return None
+    name = f"{table}_membership_{event}"
+    when = ""
+    if event == "update":
+        when = "WHEN " + " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in columns)
+    bump = MEMBERSHIP_BUMP.format(greatest="MAX", clock=SQLITE_CLOCK)
+    return name, f"CREATE TRIGGER {name} AFTER {event.upper()} ON {table} {when} BEGIN {bump}; END"
 
 
 def sqlite_page_bump(table, event):
@@ -137,8 +174,43 @@ def install(connection):
                         f"{SQLITE_BUMP.format(rows=', '.join(CATALOGUE_ROWS[table]))}; "
                         f"{sqlite_page_bump(table, event) + ';' if pages else ''} END"
                     )
+                    membership = sqlite_membership_trigger(table, event) if pages else None
+                    if membership:
+                        cursor.execute(f"DROP TRIGGER IF EXISTS {membership[0]}")
+                        cursor.execute(membership[1])
         else:
             raise NotImplementedError(f"merchex has no triggers for {connection.vendor}")
+
+
+def uninstall(connection):
+    """Drop every merchex trigger, before a migrate (listings.apps): a migration may drop or
+    rename a column a trigger names (SQLite then refuses to rebuild the table). `install` puts
+    them back after the migrate, and `bump_everything` makes every cached page cold, since
+    whatever the migrations changed went unseen by triggers."""
+    tables = set(connection.introspection.table_names())
+    with connection.cursor() as cursor:
+        for table in WATCHED_TABLES:
+            if table not in tables:
+                continue
+            if connection.vendor == "postgresql":
+                cursor.execute(f"DROP TRIGGER IF EXISTS {table}_changed ON {table}")
+                for event in [*EVENTS, "truncate"]:
+                    cursor.execute(f"DROP TRIGGER IF EXISTS {table}_pages_{event} ON {table}")
+            else:
+                for event in EVENTS:
+                    for kind in ["changed", "membership"]:
+                        cursor.execute(f"DROP TRIGGER IF EXISTS {table}_{kind}_{event}")
+
+
+def bump_everything(connection):
+    """Move every version past the clock: no page cached before can be served again."""
+    tables = set(connection.introspection.table_names())
+    clock = POSTGRESQL_CLOCK if connection.vendor == "postgresql" else SQLITE_CLOCK
+    greatest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
+    with connection.cursor() as cursor:
+        for table in ["listings_catalogueversion", PAGES]:
+            if table in tables:
+                cursor.execute(f"UPDATE {table} SET version = {greatest}(version + 1, {clock})")
 
 
 def uninstall_page_bumps(connection):
@@ -153,6 +225,7 @@ def uninstall_page_bumps(connection):
             else:
                 for event in EVENTS:
                     cursor.execute(f"DROP TRIGGER IF EXISTS {table}_changed_{event}")
+                    cursor.execute(f"DROP TRIGGER IF EXISTS {table}_membership_{event}")
 
 
 def installed(connection):
@@ -179,4 +252,6 @@ def expected(connection):
         return {f"{table}_changed" for table in WATCHED_TABLES} | {
             f"{table}_pages_{event}" for table in WATCHED_TABLES for event in events
         }
-    return {f"{table}_changed_{event}" for table in WATCHED_TABLES for event in EVENTS}
+    return {f"{table}_changed_{event}" for table in WATCHED_TABLES for event in EVENTS} | {
+        f"{table}_membership_{event}" for table in MEMBERSHIP_COLUMNS for event in EVENTS
+    }

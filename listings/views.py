@@ -19,6 +19,8 @@ from listings.models import Band, Listing
 from listings.origin import absolute_url
 
 HOME_ITEMS = 8
+HOME_DESCRIPTION = "Official merch from the bands you love: records, clothing, posters and more."
+LIST_DESCRIPTION = "All official band merch on merchex: records, clothing, posters and more."
 SEARCH_BANDS = 24
 MAX_QUERY_LENGTH = 100
 MAX_ID = 2**63 - 1  # the largest primary key either database stores
@@ -45,18 +47,23 @@ def clean_text(value):
 def paginate(request, queryset):
     """One page of `queryset`; odd ?page= values (abc, -1, 99999) fall back to a real page.
 
-    On cached fan pages the count is cached too, under the catalogue version and what picks
-    the list (the path and every parameter but the page number).
+    On cached fan pages the count is cached too, under the version of what the list holds and
+    what picks the list (the path and every parameter but the page number). The page carries
+    the page numbers to link to: the first and last, and two either side of this one.
     """
     params = request.GET.copy()
     params.pop("page", None)
     paginator = FlatPaginator(
         queryset,
         settings.MERCHEX_PAGE_SIZE,
-        version=getattr(request, "page_version", None),
+        version=getattr(request, "count_version", None),
         count_key=f"{request.path}?{params.urlencode()}",
     )
-    return paginator.get_page(request.GET.get("page"))
+    page = paginator.get_page(request.GET.get("page"))
+    page.linked_numbers = list(
+        paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
+    )
+    return page
 
 
 def canonical_redirect(request, obj, slug):
@@ -67,6 +74,31 @@ def canonical_redirect(request, obj, slug):
     if request.GET:
         url = f"{url}?{request.GET.urlencode()}"
     return redirect(url, permanent=True)
+
+
+def list_page(request, title, description):
+    """Canonical URL and link-preview fields of a list page: its path and the parameters it
+    uses (the page number, its filters), at the site's origin."""
+    query = request.GET.urlencode()
+    return {
+        "canonical_url": absolute_url(request, request.path + (f"?{query}" if query else "")),
+        "og_title": title,
+        "og_description": description,
+    }
+
+
+def shop_heading(form):
+    """The shop list's heading, saying what it shows: "Available posters from Hip Hop bands"."""
+    data = form.cleaned_data
+    things = Listing.Type(data["type"]).label if data.get("type") else "merch"
+    if data.get("type") == Listing.Type.MISC:
+        things = "other merch"
+    heading = f"Available {things.lower()}" if data.get("available") else f"All {things.lower()}"
+    if data.get("type") and not data.get("available"):
+        heading = things if things != "other merch" else "Other merch"
+    if data.get("genre"):
+        heading += f" from {Band.Genre(data['genre']).label} bands"
+    return heading[0].upper() + heading[1:]
 
 
 def crumbs(*trail):
@@ -100,23 +132,23 @@ def band_structured_data(band, url, image=None):
 
 
 def listing_structured_data(listing, url, images=()):
-    """schema.org Product with its Offer and availability (JSON-LD)."""
-    offer = {
-        "@type": "Offer",
-        "url": url,
-        "priceCurrency": settings.MERCHEX_CURRENCY,
-        "availability": f"https://schema.org/{'SoldOut' if listing.sold else 'InStock'}",
-    }
-    if listing.price is not None:
-        offer["price"] = f"{listing.price:.2f}"
+    """schema.org Product, with its Offer and availability when it has a price (an Offer
+    without one is invalid for search engines: "price on request" items have none)."""
     data = {
         "@context": "https://schema.org",
         "@type": "Product",
         "name": listing.title,
         "url": url,
         "category": listing.type_label,
-        "offers": offer,
     }
+    if listing.price is not None:
+        data["offers"] = {
+            "@type": "Offer",
+            "url": url,
+            "price": f"{listing.price:.2f}",
+            "priceCurrency": settings.MERCHEX_CURRENCY,
+            "availability": f"https://schema.org/{'SoldOut' if listing.sold else 'InStock'}",
+        }
     if listing.description:
         data["description"] = listing.description[:500]
     if listing.band:
@@ -128,9 +160,20 @@ def listing_structured_data(listing, url, images=()):
 
 @fan_page
 def home(request):
+    """What staff put forward first (featured bands and merch, in their order), then the
+    bands from A and the newest merch."""
+    featured_bands = list(Band.objects.public().active().featured().only("name", "genre"))
+    more_bands = (
+        Band.objects.public()
+        .active()
+        .filter(featured_position__isnull=True)
+        .only("name", "genre")[: max(0, HOME_ITEMS - len(featured_bands))]
+    )
     context = {
-        "bands": Band.objects.public().active().only("name", "genre")[:HOME_ITEMS],
+        "bands": [*featured_bands[:HOME_ITEMS], *more_bands],
+        "featured": Listing.objects.public().available().featured().with_band()[:HOME_ITEMS],
         "listings": Listing.objects.public().available().with_band()[:HOME_ITEMS],
+        **list_page(request, "merchex: official band merch", HOME_DESCRIPTION),
     }
     return render(request, "listings/home.html", context)
 
@@ -138,7 +181,11 @@ def home(request):
 @fan_page(depends_on=all_bands, parameters=["page"])
 def band_list(request):
     bands = Band.objects.public().only("name", "genre", "year_formed", "active")
-    context = {"page_obj": paginate(request, bands), "breadcrumbs": crumbs(("Bands", None))}
+    context = {
+        "page_obj": paginate(request, bands),
+        "breadcrumbs": crumbs(("Bands", None)),
+        **list_page(request, "Bands on merchex", "Every band with official merch on merchex."),
+    }
     return render(request, "listings/band_list.html", context)
 
 
@@ -175,6 +222,8 @@ def listing_list(request):
         "form": form,
         "page_obj": paginate(request, listings),
         "breadcrumbs": crumbs(("Merch", None)),
+        "heading": shop_heading(form),
+        **list_page(request, "All merch on merchex", LIST_DESCRIPTION),
     }
     return render(request, "listings/listing_list.html", context)
 

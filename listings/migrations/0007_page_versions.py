@@ -10,7 +10,9 @@ def version_every_page(apps, schema_editor):
     in microseconds (beyond every catalogue version a page may be cached under). The triggers
     that keep them are installed after every migrate (listings.apps)."""
     start = int(time.time() * 1_000_000)
-    apps.get_model("listings", "CatalogueVersion").objects.create(pk=2, version=start)  # bands
+    versions = apps.get_model("listings", "CatalogueVersion")
+    versions.objects.create(pk=2, version=start)  # the band list
+    versions.objects.create(pk=3, version=start)  # what each list holds (its count)
     for kind, table in [("band", "listings_band"), ("listing", "listings_listing")]:
         schema_editor.execute(
             "INSERT INTO listings_pageversion (kind, object_id, version) "

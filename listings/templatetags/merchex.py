@@ -15,6 +15,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from listings.models import detail_path
+from listings.origin import absolute_url
 
 register = template.Library()
 
@@ -61,6 +62,12 @@ def forget_paths(*, setting, **kwargs):
 
 
 @register.filter
+def number(value):
+    """A whole number with thousands separated: 100000 → "100,000"."""
+    return f"{value:,}" if isinstance(value, int) else value
+
+
+@register.filter
 def price(amount):
     """A price in the shop's currency, or "Price on request" when there is none."""
     if amount is None:
@@ -77,6 +84,24 @@ def ld_json(data):
         JSON_SCRIPT_ESCAPES
     )
     return format_html('<script type="application/ld+json">{}</script>', mark_safe(text))
+
+
+@register.simple_tag(takes_context=True)
+def breadcrumb_ld(context):
+    """The page's breadcrumbs as schema.org BreadcrumbList (JSON-LD), with absolute URLs; the
+    last crumb, the page itself, at its canonical URL."""
+    request = context["request"]
+    trail = context["breadcrumbs"]
+    items = []
+    for position, (label, url) in enumerate(trail, start=1):
+        if url:
+            url = absolute_url(request, url)
+        else:
+            url = context.get("canonical_url") or absolute_url(request, request.path)
+        items.append({"@type": "ListItem", "position": position, "name": label, "item": url})
+    return ld_json(
+        {"@context": "https://schema.org", "@type": "BreadcrumbList", "itemListElement": items}
+    )
 
 
 # How wide a card's picture is drawn (static/css/site.css): two to a row on a phone.

@@ -110,7 +110,7 @@ def test_fan_writes_to_the_shop(live_server, page, shop, mailoutbox):
     page.get_by_label("Your email").fill("not-an-email")
     page.get_by_label("Message").fill("Is the poster signed?")
     page.get_by_role("button", name="Send message").click()
-    expect(page.get_by_text("Enter a valid email address.")).to_be_visible()
+    expect(page.locator("#id_email_error")).to_have_text("Enter a valid email address.")
     expect(page.get_by_label("Message")).to_have_value("Is the poster signed?")
 
     page.get_by_label("Your email").fill("ada@example.com")
@@ -246,6 +246,56 @@ def test_public_pages_pass_axe_and_fit_the_screen(live_server, audit_page, shop)
                 "broken pictures": broken,
             }
     assert failures == {}
+
+
+def test_contact_errors_pass_axe_and_take_the_focus(live_server, audit_page, shop):
+    audit_page.goto(live_server.url + "/contact/")
+    audit_page.get_by_role("button", name="Send message").click()
+    expect(audit_page.get_by_role("alert")).to_contain_text("Please correct the fields")
+    assert audit_page.evaluate("() => document.activeElement.id") == "id_name"
+    audit_page.add_script_tag(path=str(AXE))
+    result = audit_page.evaluate(
+        "() => axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa']}})"
+    )
+    assert [(v["id"], [n["target"] for n in v["nodes"]]) for v in result["violations"]] == []
+    audit_page.get_by_role("link", name="Your email: This field is required.").click()
+    assert audit_page.evaluate("() => document.activeElement.id") == "id_email"
+
+
+def luminance(css_color):
+    red, green, blue = (int(part) / 255 for part in re.findall(r"\d+", css_color)[:3])
+    linear = [
+        c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in (red, green, blue)
+    ]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(one, other):
+    light, dark = sorted([luminance(one), luminance(other)], reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_the_header_focus_ring_stands_out_and_headings_have_room(live_server, page, shop):
+    for path in ["/", "/bands/"]:
+        page.goto(live_server.url + path)
+        page.keyboard.press("Tab")  # the skip link
+        page.keyboard.press("Tab")  # the brand, in the dark header
+        focused = page.evaluate(
+            "() => { const e = document.activeElement; return [e.closest('.site-header') !== null,"
+            " getComputedStyle(e).outlineColor, getComputedStyle(e).outlineStyle] }"
+        )
+        in_header, outline, style = focused
+        assert in_header
+        assert style != "none"
+        background = page.locator(".site-header").evaluate(
+            "e => getComputedStyle(e).backgroundColor"
+        )
+        assert contrast(outline, background) >= 3, (outline, background)
+        room = page.evaluate(
+            "() => document.querySelector('main h1').getBoundingClientRect().top"
+            " - document.querySelector('main').getBoundingClientRect().top"
+        )
+        assert room >= 16, f"{path}: {room} px above the heading"
 
 
 def test_public_pages_are_valid_html(live_server, page, shop, tmp_path):

@@ -372,6 +372,48 @@ def test_emptying_the_tables_re_renders_every_page(client, band, listing):
     assert listing.title not in client.get(url).text
 
 
+def test_counts_are_kept_while_no_list_changes_what_it_holds(
+    client, band, listing, settings, django_assert_num_queries
+):
+    settings.MERCHEX_PAGE_SIZE = 1
+    ListingFactory(band=band, title="Second")
+    client.get("/listings/?available=on")
+    Listing.objects.filter(pk=listing.pk).update(price=Decimal("3.00"))
+    with django_assert_num_queries(2):  # versions, the page: the count is the cached one
+        response = client.get("/listings/?available=on")
+    assert response.context["page_obj"].paginator.count == 2
+    Listing.objects.filter(pk=listing.pk).update(sold=True)
+    response = client.get("/listings/?available=on")
+    assert response.context["page_obj"].paginator.count == 1
+
+
+def membership_version():
+    return CatalogueVersion.current(CatalogueVersion.MEMBERSHIP)[0]
+
+
+@pytest.mark.parametrize(
+    ("change", "moves"),
+    [
+        (lambda band, listing: Listing.objects.filter(pk=listing.pk).update(price=1), False),
+        (lambda band, listing: Listing.objects.filter(pk=listing.pk).update(title="T"), False),
+        (lambda band, listing: Listing.objects.filter(pk=listing.pk).update(sold=False), False),
+        (lambda band, listing: Band.objects.filter(pk=band.pk).update(name="N"), False),
+        (lambda band, listing: Listing.objects.filter(pk=listing.pk).update(sold=True), True),
+        (lambda band, listing: Listing.objects.filter(pk=listing.pk).update(type="Misc"), True),
+        (lambda band, listing: Listing.objects.filter(pk=listing.pk).update(band=None), True),
+        (lambda band, listing: Listing.objects.filter(pk=listing.pk).update(published=False), True),
+        (lambda band, listing: Band.objects.filter(pk=band.pk).update(genre="RO"), True),
+        (lambda band, listing: Band.objects.filter(pk=band.pk).update(published=False), True),
+        (lambda band, listing: ListingFactory(band=band), True),
+        (lambda band, listing: listing.delete(), True),
+    ],
+)
+def test_what_moves_a_listing_between_lists_bumps_the_counts_version(band, listing, change, moves):
+    before = membership_version()
+    change(band, listing)
+    assert (membership_version() > before) is moves
+
+
 def test_a_sold_item_leaves_the_home_page(client, listing):
     assert listing.title in client.get("/").text
     Listing.objects.filter(pk=listing.pk).update(sold=True)
@@ -517,7 +559,7 @@ def test_the_default_cache_is_shared_by_processes(manage):
 @pytest.mark.parametrize("page_name", ["band", "/listings/", "/bands/"])
 def test_response_size_does_not_grow_with_the_data(client, page_name):
     sizes = []
-    for n in (30, 300):
+    for n in (60, 600):  # 3 and 30 pages: either way the first, a few, and the last linked
         Listing.objects.all().delete()
         Band.objects.all().delete()
         band = BandFactory(name="Sized Band")

@@ -197,7 +197,15 @@ def test_view_only_staff_are_offered_no_write_actions(login_as, catalogue, ident
     form = response.context["action_form"]  # None when no action is offered
     offered = {value for value, _ in form.fields["action"].choices if value} if form else set()
     if identity in CATALOGUE_WRITERS:
-        assert offered == {"delete_selected", "mark_sold", "mark_available", "publish", "unpublish"}
+        assert offered == {
+            "delete_selected",
+            "mark_sold",
+            "mark_available",
+            "publish",
+            "unpublish",
+            "feature",
+            "unfeature",
+        }
     else:
         assert offered == set()
 

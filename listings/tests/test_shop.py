@@ -1,6 +1,7 @@
 """What fans do besides browsing: search, filter and sort, share links, write to the shop."""
 
 import json
+import re
 from decimal import Decimal
 
 import factory
@@ -209,6 +210,56 @@ def test_listing_page_has_product_data_with_offer(client, band, sold, availabili
     assert data["offers"]["availability"] == f"https://schema.org/{availability}"
 
 
+def test_a_listing_without_a_price_has_no_offer(client, band):
+    """An Offer without a price is invalid for search engines; "price on request" has none."""
+    listing = ListingFactory(band=band, price=None)
+    data = structured_data(client.get(listing.get_absolute_url()))
+    assert data["@type"] == "Product"
+    assert "offers" not in data
+
+
+def all_structured_data(response):
+    found = re.findall(r'<script type="application/ld\+json">(.*?)</script>', response.text, re.S)
+    return [json.loads(text) for text in found]
+
+
+def test_every_page_with_breadcrumbs_has_a_breadcrumb_list(client, band, listing):
+    response = client.get(listing.get_absolute_url())
+    [trail] = [data for data in all_structured_data(response) if data["@type"] == "BreadcrumbList"]
+    names = [item["name"] for item in trail["itemListElement"]]
+    assert names == ["Home", "Bands", "De La Soul", listing.title]
+    urls = [item["item"] for item in trail["itemListElement"]]
+    assert urls == [
+        "http://testserver/",
+        "http://testserver/bands/",
+        f"http://testserver{band.get_absolute_url()}",
+        f"http://testserver{listing.get_absolute_url()}",
+    ]
+    assert [item["position"] for item in trail["itemListElement"]] == [1, 2, 3, 4]
+    for url in ["/bands/", "/listings/", "/contact/", band.get_absolute_url()]:
+        types = [data["@type"] for data in all_structured_data(client.get(url))]
+        assert "BreadcrumbList" in types, url
+
+
+@pytest.mark.parametrize(
+    ("url", "canonical"),
+    [
+        ("/", "http://testserver/"),
+        ("/bands/?page=1&utm_source=x", "http://testserver/bands/?page=1"),
+        (
+            "/listings/?sort=price&type=Posters",
+            "http://testserver/listings/?type=Posters&sort=price",
+        ),
+    ],
+)
+def test_home_and_lists_have_a_canonical_link_and_open_graph(client, listing, url, canonical):
+    page = client.get(url).text
+    assert f'<link rel="canonical" href="{canonical.replace("&", "&amp;")}">' in page
+    assert f'<meta property="og:url" content="{canonical.replace("&", "&amp;")}">' in page
+    assert '<meta property="og:title" content="' in page
+    assert '<meta name="twitter:card" content="summary">' in page
+
+
 def test_structured_data_cannot_break_out_of_its_script(client):
     band = BandFactory(name="</script><script>alert(1)</script>")
     response = client.get(band.get_absolute_url())
@@ -283,10 +334,20 @@ def test_contact_form_names_the_listing_it_is_about(client, listing):
     assert client.get("/contact/", {"listing": "999999"}).status_code == 200
 
 
+def test_contact_errors_are_tied_to_their_fields_and_focus_goes_to_the_first(client):
+    page = client.post("/contact/", contact_data(name="", email="not-an-email")).text
+    for name in ["name", "email"]:
+        assert f'aria-describedby="id_{name}_error"' in page
+        assert f'id="id_{name}_error"' in page
+        assert f'<a href="#id_{name}">' in page  # the summary links to the field
+    assert re.search(r'<input type="text" name="name"[^>]* autofocus', page)
+    assert page.count("autofocus") == 1
+
+
 def test_invalid_contact_input_reshows_the_form_with_errors_and_input(client, mailoutbox):
     response = client.post("/contact/", contact_data(email="not-an-email", message=""))
     assert response.status_code == 200
-    assert "Please correct the fields marked below." in response.text
+    assert "Please correct the fields marked below:" in response.text
     assert "Enter a valid email address." in response.text
     assert 'value="Ada Fan"' in response.text
     assert 'value="not-an-email"' in response.text

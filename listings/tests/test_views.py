@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -101,11 +103,43 @@ def test_pagination_splits_and_links_pages(client, settings, band):
     ListingFactory.create_batch(12, band=band)
     first = client.get(band.get_absolute_url())
     assert len(first.context["page_obj"]) == 5
-    assert "Page 1 of 3" in first.text
+    assert "12 items, 1–5 shown" in first.text
     assert 'href="?page=2"' in first.text
+    assert 'aria-current="page" aria-label="Page 1, this page"' in first.text
     last = client.get(band.get_absolute_url(), {"page": 3})
     assert len(last.context["page_obj"]) == 2
     assert 'href="?page=2"' in last.text
+
+
+def test_long_lists_link_the_first_the_last_and_the_pages_around(client, settings):
+    settings.MERCHEX_PAGE_SIZE = 2
+    ListingFactory.create_batch(200, band=None)
+    page = client.get("/listings/", {"page": 50}).text
+    numbers = re.findall(r'aria-label="Page (\d+)', page)
+    assert numbers == ["1", "48", "49", "50", "51", "52", "100"]
+    assert page.count('<span class="gap">…</span>') == 2
+    assert "200 items, 99–100 shown" in page
+
+
+@pytest.mark.parametrize(
+    ("query", "heading"),
+    [
+        ({}, "All merch"),
+        ({"type": "Records"}, "Records"),
+        ({"available": "on"}, "Available merch"),
+        (
+            {"type": "Posters", "genre": "HH", "available": "on"},
+            "Available posters from Hip Hop bands",
+        ),
+        ({"genre": "HH"}, "All merch from Hip Hop bands"),
+        ({"type": "Misc"}, "Other merch"),
+        ({"type": "nonsense"}, "All merch"),
+    ],
+)
+def test_a_filtered_shop_list_says_what_it_shows(client, query, heading):
+    page = client.get("/listings/", query).text
+    assert f"<h1>{heading}</h1>" in page
+    assert f"<title>{heading} · merchex</title>" in page
 
 
 def test_user_text_is_escaped(client):
@@ -122,7 +156,7 @@ def test_user_text_is_escaped(client):
 # Query budgets: each page runs the same few queries whatever the amount of data. Cached fan
 # pages first read the catalogue version (listings.caching); these are the uncached figures.
 PAGE_QUERIES = {
-    "/": 3,  # version, bands, recent listings
+    "/": 5,  # versions, featured bands, more bands, featured listings, recent listings
     "/bands/": 3,  # version, count, page
     "band": 4,  # version, band, count, page of its listings
     "/listings/": 3,  # version, count, page (band joined in)
@@ -141,8 +175,7 @@ def test_page_query_count_does_not_grow_with_data(
     share_pictures(list(Listing.objects.all()), made)  # a picture on every card and band
     # A transactional test elsewhere may have flushed the catalogue version's row; the first
     # request would recreate it. Outside tests the row always exists (migration 0004).
-    CatalogueVersion.current()
-    CatalogueVersion.current(CatalogueVersion.BANDS)
+    CatalogueVersion.read([1, 2, 3])
     url = {
         "band": made[0].get_absolute_url(),
         "listing": made[0].listings.first().get_absolute_url(),
