@@ -97,9 +97,11 @@ class BandQuerySet(models.QuerySet):
         """What fans may see: published bands."""
         return self.filter(published=True)
 
-    def featured(self):
-        """Bands staff put forward, in their order."""
-        return self.filter(featured_position__isnull=False).order_by("featured_position", "name")
+    def featured_first(self):
+        """Bands staff put forward, in their order, then the others from A (an index's order)."""
+        return self.order_by(
+            IsNull(F("featured_position"), True), "featured_position", "name", "id"
+        )
 
     def matching(self, query):
         """Bands whose name contains `query`, ignoring case and accents."""
@@ -171,10 +173,13 @@ class Band(PictureMixin, models.Model):
             models.Index(fields=["name", "id"], name="listings_band_name_idx"),
             # The few drafts, which every list of listings leaves out.
             models.Index(fields=["id"], condition=Q(published=False), name="listings_band_drafts"),
+            # The home page's order: featured bands first, in their order, then A to Z.
             models.Index(
-                fields=["featured_position", "name"],
-                condition=Q(featured_position__isnull=False),
-                name="listings_band_featured",
+                IsNull(F("featured_position"), True),
+                F("featured_position"),
+                F("name"),
+                F("id"),
+                name="listings_band_home_idx",
             ),
         ]
         constraints = [
@@ -226,10 +231,10 @@ class ListingQuerySet(models.QuerySet):
     def orphans(self):
         return self.filter(band__isnull=True)
 
-    def featured(self):
-        """Listings staff put forward, in their order."""
-        return self.filter(featured_position__isnull=False).order_by(
-            "featured_position", "-created_at"
+    def featured_first(self):
+        """Listings staff put forward, in their order, then the newest (an index's order)."""
+        return self.order_by(
+            "sold", IsNull(F("featured_position"), True), "featured_position", "-created_at", "-id"
         )
 
     def public(self):
@@ -273,7 +278,7 @@ class Listing(models.Model):
         MISC = "Misc", "Miscellaneous"
 
     # The columns a listing card needs; list pages load only these (and the cover's: for_cards).
-    CARD_FIELDS = ("title", "sold", "year", "type", "price", "band")
+    CARD_FIELDS = ("title", "sold", "year", "type", "price", "band", "featured_position")
 
     title = models.CharField(max_length=100)
     description = models.TextField(blank=True)
@@ -325,10 +330,14 @@ class Listing(models.Model):
         ordering = ["sold", "-created_at", "-id"]
         indexes = [
             models.Index(fields=["sold", "-created_at", "-id"], name="listings_listing_feed_idx"),
+            # The home page's order: what is for sale, featured first, then the newest.
             models.Index(
-                fields=["featured_position", "-created_at"],
-                condition=Q(featured_position__isnull=False),
-                name="listings_listing_featured",
+                F("sold"),
+                IsNull(F("featured_position"), True),
+                F("featured_position"),
+                F("created_at").desc(),
+                F("id").desc(),
+                name="listings_listing_home_idx",
             ),
             models.Index(
                 fields=["band", "sold", "-created_at", "-id"], name="listings_listing_band_feed_idx"

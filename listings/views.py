@@ -161,18 +161,15 @@ def listing_structured_data(listing, url, images=()):
 @fan_page
 def home(request):
     """What staff put forward first (featured bands and merch, in their order), then the
-    bands from A and the newest merch."""
-    featured_bands = list(Band.objects.public().active().featured().only("name", "genre"))
-    more_bands = (
-        Band.objects.public()
-        .active()
-        .filter(featured_position__isnull=True)
-        .only("name", "genre")[: max(0, HOME_ITEMS - len(featured_bands))]
-    )
+    bands from A and the newest merch: one query for the bands, one for the merch."""
+    bands = Band.objects.public().active().featured_first().only("name", "genre")[:HOME_ITEMS]
+    rows = Listing.objects.public().available().featured_first().with_band()[: 2 * HOME_ITEMS]
+    featured = [row for row in rows if row.featured_position is not None][:HOME_ITEMS]
+    newest = [row for row in rows if row.featured_position is None][:HOME_ITEMS]
     context = {
-        "bands": [*featured_bands[:HOME_ITEMS], *more_bands],
-        "featured": Listing.objects.public().available().featured().with_band()[:HOME_ITEMS],
-        "listings": Listing.objects.public().available().with_band()[:HOME_ITEMS],
+        "bands": bands,
+        "featured": featured,
+        "listings": newest,
         **list_page(request, "merchex: official band merch", HOME_DESCRIPTION),
     }
     return render(request, "listings/home.html", context)

@@ -617,6 +617,12 @@ def test_every_order_of_the_shop_list_is_read_from_an_index(sort):
     assert not sorts_rows(listings.values("pk")[:20])  # the deferred join for deep pages
 
 
+def test_the_home_pages_orders_are_read_from_an_index():
+    ListingFactory.create_batch(5)
+    assert not sorts_rows(Band.objects.public().active().featured_first()[:8])
+    assert not sorts_rows(Listing.objects.public().available().featured_first().with_band()[:16])
+
+
 def test_admin_changelist_never_counts_past_the_cap(admin_client, monkeypatch):
     monkeypatch.setattr(CappedCountPaginator, "CAP", 50)
     ListingFactory.create_batch(60, band=None)
