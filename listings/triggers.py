@@ -105,8 +105,11 @@ def postgresql_membership_bump(table, event):
         return "NULL"  # photos: on no list's count
     bump = MEMBERSHIP_BUMP.format(greatest="GREATEST", clock=POSTGRESQL_CLOCK)
     if event == "update":
-        changed = " OR ".join(f"o.{column} IS DISTINCT FROM n.{column}" for column in columns)
-        rows = f"old_rows o JOIN new_rows n ON n.id = o.id WHERE {changed}"
+        # A row whose list columns changed is in new_rows but not, as such, in old_rows. A set
+        # difference, not a join: transition tables have no index nor statistics, and the
+        # planner's nested loop took 14 minutes over a 100,000-row UPDATE.
+        listed = ", ".join(["id", *columns])
+        rows = f"(SELECT {listed} FROM new_rows EXCEPT SELECT {listed} FROM old_rows) AS moved"
     else:
         rows = "new_rows" if event == "insert" else "old_rows"
     return f"IF EXISTS (SELECT 1 FROM {rows}) THEN {bump}; END IF"

@@ -161,11 +161,15 @@ def listing_structured_data(listing, url, images=()):
 @fan_page
 def home(request):
     """What staff put forward first (featured bands and merch, in their order), then the
-    bands from A and the newest merch: one query for the bands, one for the merch."""
+    bands from A and the newest merch. Each is one query read in an index's order; with merch
+    featured, the newest merch is a second one."""
     bands = Band.objects.public().active().featured_first().only("name", "genre")[:HOME_ITEMS]
-    rows = Listing.objects.public().available().featured_first().with_band()[: 2 * HOME_ITEMS]
-    featured = [row for row in rows if row.featured_position is not None][:HOME_ITEMS]
-    newest = [row for row in rows if row.featured_position is None][:HOME_ITEMS]
+    for_sale = Listing.objects.public().available()
+    rows = list(for_sale.featured_first().with_band()[:HOME_ITEMS])
+    featured = [row for row in rows if row.featured_position is not None]
+    newest = rows
+    if featured:
+        newest = for_sale.filter(featured_position__isnull=True).with_band()[:HOME_ITEMS]
     context = {
         "bands": bands,
         "featured": featured,

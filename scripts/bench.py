@@ -296,7 +296,6 @@ def main():
                     conditional = (f"If-None-Match: {etag}",)
                     results[name]["304"] = measure(f"{name}, 304", bare, url, args, conditional)
         print_table(label, pages, results, args.rounds, args.seconds)
-        print_import(label, env)
         # Pictures are served by nginx in front of gunicorn, as in production (README).
         with (
             Server(cached_env) as server,
@@ -312,6 +311,7 @@ def main():
             Nginx(BASE_DIR, tmp, f"{tmp}/media", server.port) as proxy,
         ):
             print_login_flood(f"{label}, behind nginx", proxy.base, tmp, args.seconds * 3)
+        print_import(label, env)  # last: the 10,000 new items would be the newest on every list
 
 
 def picture_bytes(base, path, scale):
