@@ -83,19 +83,26 @@ class SpreadsheetImportExport(ImportExportMixin):
         return self.has_view_permission(request)
 
 
-class FeaturedFilter(admin.SimpleListFilter):
-    title = "home page"
-    parameter_name = "featured"
+class IsSetFilter(admin.SimpleListFilter):
+    """Two choices: rows where `field` is set, and rows where it is empty."""
+
+    field = None
+    labels = ("Set", "Empty")
 
     def lookups(self, request, model_admin):
-        return [("yes", "Featured"), ("no", "Not featured")]
+        return [("yes", self.labels[0]), ("no", self.labels[1])]
 
     def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(featured_position__isnull=False)
-        if self.value() == "no":
-            return queryset.filter(featured_position__isnull=True)
+        if self.value() in ("yes", "no"):
+            return queryset.filter(**{f"{self.field}__isnull": self.value() == "no"})
         return queryset
+
+
+class FeaturedFilter(IsSetFilter):
+    title = "home page"
+    parameter_name = "featured"
+    field = "featured_position"
+    labels = ("Featured", "Not featured")
 
 
 class FeaturingActions:
@@ -308,19 +315,11 @@ class ListingAdminForm(forms.ModelForm):
         return data
 
 
-class HasBandFilter(admin.SimpleListFilter):
+class HasBandFilter(IsSetFilter):
     title = "band"
     parameter_name = "has_band"
-
-    def lookups(self, request, model_admin):
-        return [("yes", "Has a band"), ("no", "No band")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(band__isnull=False)
-        if self.value() == "no":
-            return queryset.orphans()
-        return queryset
+    field = "band"
+    labels = ("Has a band", "No band")
 
 
 @admin.register(Listing)

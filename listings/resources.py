@@ -203,13 +203,24 @@ class CatalogueResource(resources.ModelResource):
         instance.updated_at = timezone.now()  # bulk updates skip auto_now
 
 
+class CatalogueOptions:
+    """The import options bands and listings share (each resource's Meta extends them)."""
+
+    import_id_fields = ["id"]
+    skip_unchanged = True
+    report_skipped = True
+    clean_model_instances = True
+    use_bulk = True
+    batch_size = 1000
+
+
 class BandResource(CatalogueResource):
     year_formed = fields.Field(attribute="year_formed", column_name="year_formed", widget=Year())
     genre = fields.Field(
         attribute="genre", column_name="genre", widget=ChoiceByValueOrLabel(Band.Genre.choices)
     )
 
-    class Meta:
+    class Meta(CatalogueOptions):
         model = Band
         fields = [
             "id",
@@ -221,12 +232,6 @@ class BandResource(CatalogueResource):
             "official_homepage",
             "biography",
         ]
-        import_id_fields = ["id"]
-        skip_unchanged = True
-        report_skipped = True
-        clean_model_instances = True
-        use_bulk = True
-        batch_size = 1000
 
 
 class ListingResource(CatalogueResource):
@@ -237,7 +242,7 @@ class ListingResource(CatalogueResource):
         attribute="type", column_name="type", widget=ChoiceByValueOrLabel(Listing.Type.choices)
     )
 
-    class Meta:
+    class Meta(CatalogueOptions):
         model = Listing
         fields = [
             "id",
@@ -250,12 +255,6 @@ class ListingResource(CatalogueResource):
             "published",
             "description",
         ]
-        import_id_fields = ["id"]
-        skip_unchanged = True
-        report_skipped = True
-        clean_model_instances = True
-        use_bulk = True
-        batch_size = 1000
 
     def get_queryset(self):
         return Listing.objects.select_related("band")
