@@ -33,11 +33,10 @@ from django.utils.functional import cached_property
 from django.utils.http import http_date
 
 from listings.middleware import outage
-from listings.models import CatalogueVersion, Listing, PageVersion, read_versions
+from listings.models import MAX_ID, CatalogueVersion, Listing, PageVersion, read_versions
 from listings.origin import origin
 
 PAGE_TIMEOUT = 24 * 60 * 60  # entries of older versions age out (or are evicted before, by size)
-MAX_ID = 2**63 - 1
 BAND_VERSION = (
     f"SELECT version FROM {PageVersion._meta.db_table} WHERE kind = 'band' AND object_id = %s"
 )

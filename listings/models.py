@@ -19,6 +19,7 @@ from django.utils.text import slugify
 from listings.pictures import Picture, PictureField, PictureMixin, delete_after_commit
 
 FIRST_YEAR = 1900
+MAX_ID = 2**63 - 1  # the largest primary key either database stores
 ALT_TEXT_HELP = (
     "What the picture shows, for people who cannot see it (read aloud by screen readers), "
     'e.g. "Black tee with the tour dates on the back".'

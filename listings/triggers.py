@@ -216,21 +216,6 @@ def bump_everything(connection):
                 cursor.execute(f"UPDATE {table} SET version = {greatest}(version + 1, {clock})")
 
 
-def uninstall_page_bumps(connection):
-    """Before the page versions' table goes (migrating back): no trigger may name it. The
-    catalogue's own triggers come back after the migrate (`install`)."""
-    with connection.cursor() as cursor:
-        for table in WATCHED_TABLES:
-            if connection.vendor == "postgresql":
-                for event in [*EVENTS, "truncate"]:
-                    cursor.execute(f"DROP TRIGGER IF EXISTS {table}_pages_{event} ON {table}")
-                    cursor.execute(f"DROP FUNCTION IF EXISTS {table}_pages_{event}()")
-            else:
-                for event in EVENTS:
-                    cursor.execute(f"DROP TRIGGER IF EXISTS {table}_changed_{event}")
-                    cursor.execute(f"DROP TRIGGER IF EXISTS {table}_membership_{event}")
-
-
 def installed(connection):
     """The names of the triggers on the watched tables, as the database lists them."""
     with connection.cursor() as cursor:

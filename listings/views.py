@@ -15,7 +15,7 @@ from listings.caching import FlatPaginator, all_bands, fan_page, one_band, one_l
 from listings.forms import ContactForm, ListingFilterForm, ShopFilterForm
 from listings.limits import contact_retry_after
 from listings.middleware import outage
-from listings.models import Band, Listing
+from listings.models import MAX_ID, Band, Listing
 from listings.origin import absolute_url
 
 HOME_ITEMS = 8
@@ -23,7 +23,6 @@ HOME_DESCRIPTION = "Official merch from the bands you love: records, clothing, p
 LIST_DESCRIPTION = "All official band merch on merchex: records, clothing, posters and more."
 SEARCH_BANDS = 24
 MAX_QUERY_LENGTH = 100
-MAX_ID = 2**63 - 1  # the largest primary key either database stores
 
 logger = logging.getLogger(__name__)
 
