@@ -48,7 +48,8 @@ def paginate(request, queryset):
 
     On cached fan pages the count is cached too, under the version of what the list holds and
     what picks the list (the path and every parameter but the page number). The page carries
-    the page numbers to link to: the first and last, and two either side of this one.
+    the page numbers to link to (the first and last, and two either side of this one) and the
+    rest of the query string, which every page link keeps.
     """
     params = request.GET.copy()
     params.pop("page", None)
@@ -62,6 +63,7 @@ def paginate(request, queryset):
     page.linked_numbers = list(
         paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
     )
+    page.other_parameters = params.urlencode()  # what every page link keeps
     return page
 
 
@@ -197,7 +199,9 @@ def band_detail(request, band_id, slug=None):
     if response := canonical_redirect(request, band, slug):
         return response
     form = ListingFilterForm(request.GET)
-    listings = form.filter(band.listings.filter(published=True).for_cards())
+    # Not band.listings, which would also give each card the band instance: cards on the
+    # band's own page do not name it (0.06 ms a page).
+    listings = form.filter(Listing.objects.filter(band=band, published=True).for_cards())
     url = absolute_url(request, band.get_absolute_url())
     shown = band.shown_picture
     share = absolute_picture(request, shown) if shown else None

@@ -14,8 +14,8 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from listings.models import detail_path
-from listings.origin import absolute_url
+from listings.models import band_slug, detail_path
+from listings.origin import origin
 
 register = template.Library()
 
@@ -92,13 +92,17 @@ def breadcrumb_ld(context):
     last crumb, the page itself, at its canonical URL."""
     request = context["request"]
     trail = context["breadcrumbs"]
-    items = []
-    for position, (label, url) in enumerate(trail, start=1):
-        if url:
-            url = absolute_url(request, url)
-        else:
-            url = context.get("canonical_url") or absolute_url(request, request.path)
-        items.append({"@type": "ListItem", "position": position, "name": label, "item": url})
+    site = origin(request)
+    here = context.get("canonical_url") or site + request.path
+    items = [
+        {
+            "@type": "ListItem",
+            "position": position,
+            "name": label,
+            "item": site + url if url else here,
+        }
+        for position, (label, url) in enumerate(trail, start=1)
+    ]
     return ld_json(
         {"@context": "https://schema.org", "@type": "BreadcrumbList", "itemListElement": items}
     )
@@ -148,15 +152,16 @@ def placeholder(listing_type, css_class=""):
 
 
 @register.simple_tag
-def listing_cards(listings, heading="h3", show_band=True, eager=2):
+def listing_cards(listings, heading="h3", show_band=False, eager=2):
     """A grid of listing cards, built in Python as the admin builds its result rows.
 
     A page shows twenty cards, and through the template engine (or format_html) they cost more
     than the rest of the page together. Every text that comes from the database is escaped
     (html.escape: what django.utils.html.escape does, without its lazy-string wrapper);
     URLs are made of the script prefix (escaped), ids and slugs ([a-z0-9-]). `heading` (h2 or
-    h3) keeps heading levels in order; `show_band` links each card to its band, or says "No
-    band" for orphans. The first `eager` cards' pictures load at once, the rest lazily.
+    h3) keeps heading levels in order; `show_band` (listings read with_band()) links each card
+    to its band, or says "No band" for orphans. The first `eager` cards' pictures load at once,
+    the rest lazily.
     """
     if heading not in ("h2", "h3"):
         raise ValueError(f"listing_cards: heading must be h2 or h3, not {heading!r}")
@@ -182,15 +187,60 @@ def listing_cards(listings, heading="h3", show_band=True, eager=2):
             f'<p class="card-meta">{escape(listing.type_label)}{year}{badge}</p>'
             f'<p class="card-price">{escape(price(listing.price))}</p>'
         )
-        if show_band:
-            band = listing.band
-            if band is None:
+        if show_band:  # the band's id and name, joined in by ListingQuerySet.with_band()
+            if listing.band_id is None:
                 card += '<p class="card-band"><span class="no-band">No band</span></p>'
             else:
-                band_url = band_path.format(band.pk, band.slug)
-                card += f'<p class="card-band"><a href="{band_url}">{escape(band.name)}</a></p>'
+                name = listing.band_name
+                band_url = band_path.format(listing.band_id, band_slug(name))
+                card += f'<p class="card-band"><a href="{band_url}">{escape(name)}</a></p>'
         cards.append(card + "</li>")
     return mark_safe('<ul class="cards">' + "".join(cards) + "</ul>")
+
+
+@register.simple_tag
+def result_count(page, noun="item"):
+    """ "5,012 items, 25–48 shown": how long the list is and where this page is in it."""
+    paginator = page.paginator
+    text = f"{paginator.count:,} {noun}{'' if paginator.count == 1 else 's'}"
+    if paginator.num_pages > 1:
+        text += f", {page.start_index():,}–{page.end_index():,} shown"
+    return mark_safe(f'<p class="result-count">{escape(text)}</p>')
+
+
+@register.simple_tag
+def pagination(page):
+    """Links to the previous and next pages and to the numbers views.paginate() picked, each
+    keeping the list's other parameters (filters, sort). Built in Python as the cards are:
+    through the template engine, with {% querystring %} per link, these few links cost a list
+    page a tenth of its time."""
+    paginator = page.paginator
+    if paginator.num_pages < 2:
+        return ""
+    keep = escape(page.other_parameters)
+    start = f"?{keep}&amp;page=" if keep else "?page="
+    links = []
+    if page.has_previous():
+        number = page.previous_page_number()
+        links.append(f'<li><a href="{start}{number}" rel="prev">← Previous</a></li>')
+    for number in page.linked_numbers:
+        if number == paginator.ELLIPSIS:
+            links.append('<li><span class="gap">…</span></li>')
+        elif number == page.number:
+            links.append(
+                f'<li><a href="{start}{number}" aria-current="page" '
+                f'aria-label="Page {number}, this page">{number:,}</a></li>'
+            )
+        else:
+            links.append(
+                f'<li><a href="{start}{number}" aria-label="Page {number}">{number:,}</a></li>'
+            )
+    if page.has_next():
+        number = page.next_page_number()
+        links.append(f'<li><a href="{start}{number}" rel="next">Next →</a></li>')
+    return mark_safe(
+        '<nav class="pagination" aria-label="Pages"><ul>' + "".join(links) + "</ul></nav>"
+    )
 
 
 @register.simple_tag(takes_context=True)
