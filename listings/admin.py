@@ -11,7 +11,8 @@ from django.utils.translation import ngettext
 from import_export.admin import ImportExportMixin
 
 from listings.caching import CappedCountPaginator
-from listings.models import Band, Listing, ListingPhoto
+from listings.info_pages import DEFAULTS as REQUIRED_INFO_PAGES
+from listings.models import Band, InfoPage, Listing, ListingPhoto
 from listings.pictures import PictureFormField, rendition_widths
 from listings.resources import FORMATS, BandResource, ListingResource, UploadForm
 
@@ -392,3 +393,31 @@ class ListingAdmin(FeaturingActions, PublishingActions, SpreadsheetImportExport,
             % {"count": updated, "state": state},
             messages.SUCCESS,
         )
+
+
+@admin.register(InfoPage)
+class InfoPageAdmin(admin.ModelAdmin):
+    """The shop's information pages. The three the footer links (listings.info_pages) keep their
+    address and cannot be deleted; staff may add others and link them from these."""
+
+    list_display = ["title", "slug", "updated_at"]
+    search_fields = ["title", "body"]
+    fields = ["title", "slug", "summary", "body"]
+
+    def is_required(self, obj):
+        return obj is not None and obj.slug in REQUIRED_INFO_PAGES
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["slug"] if self.is_required(obj) else []
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return {} if self.is_required(obj) else {"slug": ["title"]}
+
+    def has_delete_permission(self, request, obj=None):
+        return not self.is_required(obj) and super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        # Not "delete selected", which would take the required pages along.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions

@@ -36,14 +36,17 @@ def before_migrate(using, **kwargs):
     triggers.uninstall(connections[using])
 
 
-def after_migrate(using, **kwargs):
+def after_migrate(using, plan=None, **kwargs):
     from django.db import connections
 
     from listings import triggers
     from listings.roles import sync_shop_staff
 
-    triggers.install(connections[using])
-    triggers.bump_everything(connections[using])
+    connection = connections[using]
+    if plan:  # migrations ran, with no trigger watching: the search index may be behind
+        triggers.refresh_search(connection)
+    triggers.install(connection)
+    triggers.bump_everything(connection)
     sync_shop_staff()
 
 

@@ -108,9 +108,12 @@ class BandQuerySet(models.QuerySet):
             IsNull(F("featured_position"), True), "featured_position", "name", "id"
         )
 
-    def matching(self, query):
-        """Bands whose name contains `query`, ignoring case and accents."""
-        return self.alias(folded_name=Unaccent("name")).filter(folded_name__contains=fold(query))
+    def matching(self, *words):
+        """Bands whose name contains each of `words`, ignoring case and accents."""
+        bands = self.alias(folded_name=Unaccent("name"))
+        for word in words:
+            bands = bands.filter(folded_name__contains=fold(word))
+        return bands
 
     def with_listing_count(self):
         """Annotate `listing_count` with a correlated subquery: no GROUP BY over the whole table,
@@ -251,13 +254,6 @@ class ListingQuerySet(models.QuerySet):
         SQLite 30 ms against 250 ms).
         """
         return self.filter(published=True).exclude(band__published=False)
-
-    def matching(self, query):
-        """Listings whose title or band name contains `query`, ignoring case and accents."""
-        folded = fold(query)
-        return self.alias(
-            folded_title=Unaccent("title"), folded_band=Unaccent("band__name")
-        ).filter(models.Q(folded_title__contains=folded) | models.Q(folded_band__contains=folded))
 
     def for_cards(self):
         """What a listing card shows, its main picture's columns joined in: one query for a
@@ -484,6 +480,32 @@ def photo_deleted(sender, instance, **kwargs):
 @receiver(post_delete, sender=Band)
 def band_deleted(sender, instance, **kwargs):
     delete_after_commit(instance.picture.name, instance.picture_width, picture_in_use)
+
+
+class InfoPage(models.Model):
+    """A page of shop information staff write in the admin (listings.info_pages)."""
+
+    slug = models.SlugField(
+        max_length=60, unique=True, help_text="The page's address: /info/<slug>/."
+    )
+    title = models.CharField(max_length=100)
+    summary = models.CharField(
+        max_length=200, help_text="One sentence, shown by search engines and link previews."
+    )
+    body = models.TextField(
+        help_text="Plain text. A blank line starts a new paragraph; web addresses become links."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name = "information page"
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("listings:info-page", args=[self.slug])
 
 
 class CatalogueVersion(models.Model):

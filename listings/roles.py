@@ -10,8 +10,9 @@ from django.contrib.contenttypes.models import ContentType
 
 SHOP_STAFF = "Shop staff"
 
-# The models staff curate. Internal tables (the catalogue version) are not for anyone to edit.
-CATALOGUE_MODELS = ("band", "listing", "listingphoto")
+# The models staff curate: the catalogue and the shop's information pages. Internal tables
+# (the catalogue and page versions) are not for anyone to edit.
+CATALOGUE_MODELS = ("band", "listing", "listingphoto", "infopage")
 
 
 def catalogue_permissions():

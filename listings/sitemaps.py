@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib import sitemaps
 from django.urls import reverse
 
+from listings import info_pages
 from listings.models import Band, Listing
 from listings.origin import origin_host, origin_scheme
 
@@ -34,10 +35,16 @@ class PageSitemap(Sitemap):
     changefreq = "daily"
 
     def items(self):
-        return ["listings:home", "listings:band-list", "listings:listing-list", "listings:contact"]
+        pages = ["listings:home", "listings:band-list", "listings:listing-list", "listings:contact"]
+        # The information pages the footer links (their text is not in the catalogue's
+        # version, so no last change is given for them).
+        return [(name, ()) for name in pages] + [
+            ("listings:info-page", (slug,)) for slug in info_pages.DEFAULTS
+        ]
 
-    def location(self, name):
-        return reverse(name)
+    def location(self, item):
+        name, args = item
+        return reverse(name, args=args)
 
 
 class CatalogueSitemap(Sitemap):

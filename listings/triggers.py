@@ -20,6 +20,8 @@ its transition tables); these run after the catalogue bump, so they too wait beh
 row and cannot deadlock. TRUNCATE, which names no rows, bumps every page.
 """
 
+from listings.models import Listing
+
 WATCHED_TABLES = ["listings_band", "listings_listing", "listings_listingphoto"]
 EVENTS = ["insert", "update", "delete"]
 BUMP = (
@@ -135,6 +137,117 @@ def sqlite_page_bump(table, event):
     return UPSERT.format(clock=SQLITE_CLOCK, affected=affected, greatest="MAX")
 
 
+# Search (listings.search): an index of each listing's title, band name, type (value and
+# label) and description, written by triggers. SQLite: the FTS5 table listings_search, one row
+# per listing (rowid = the listing's id). PostgreSQL: the tsvector column listings_listing.search
+# (title and band weighted A, type B, description D). A band's new name reaches its listings.
+SEARCH_KIND = (
+    "CASE {row}.type "
+    + " ".join(
+        f"WHEN '{value}' THEN '{value} {label}'"
+        for value, label in Listing.Type.choices
+        if str(label) != value
+    )
+    + " ELSE {row}.type END"
+)
+SEARCH_BAND = "coalesce((SELECT name FROM listings_band WHERE id = {row}.band_id), '')"
+SQLITE_SEARCH_ROWS = (
+    "INSERT INTO listings_search (rowid, title, band, kind, description) "
+    f"SELECT {{row}}.id, {{row}}.title, {SEARCH_BAND}, {SEARCH_KIND}, "
+    "coalesce({row}.description, '')"
+)
+POSTGRESQL_SEARCH_DOCUMENT = (
+    "setweight(to_tsvector('merchex', coalesce({row}.title, '')), 'A') || "
+    f"setweight(to_tsvector('merchex', {SEARCH_BAND}), 'A') || "
+    f"setweight(to_tsvector('merchex', {SEARCH_KIND}), 'B') || "
+    "setweight(to_tsvector('merchex', coalesce({row}.description, '')), 'D')"
+)
+SEARCHED_COLUMNS = "title, band_id, type, description"
+SQLITE_SEARCH_TRIGGERS = {
+    "listings_listing_search_insert": (
+        f"AFTER INSERT ON listings_listing BEGIN {SQLITE_SEARCH_ROWS.format(row='NEW')}; END"
+    ),
+    "listings_listing_search_update": (
+        f"AFTER UPDATE OF {SEARCHED_COLUMNS} ON listings_listing BEGIN "
+        "DELETE FROM listings_search WHERE rowid = OLD.id; "
+        f"{SQLITE_SEARCH_ROWS.format(row='NEW')}; END"
+    ),
+    "listings_listing_search_delete": (
+        "AFTER DELETE ON listings_listing BEGIN "
+        "DELETE FROM listings_search WHERE rowid = OLD.id; END"
+    ),
+    "listings_band_search_rename": (
+        "AFTER UPDATE OF name ON listings_band BEGIN UPDATE listings_search SET band = NEW.name "
+        "WHERE rowid IN (SELECT id FROM listings_listing WHERE band_id = NEW.id); END"
+    ),
+}
+POSTGRESQL_SEARCH_TRIGGERS = {
+    "listings_listing_search": (
+        "listings_listing",
+        f"NEW.search := {POSTGRESQL_SEARCH_DOCUMENT.format(row='NEW')}; RETURN NEW",
+        f"BEFORE INSERT OR UPDATE OF {SEARCHED_COLUMNS} ON listings_listing FOR EACH ROW",
+    ),
+    "listings_band_search": (
+        "listings_band",
+        # Touching the title has the row trigger above write each listing's document again.
+        "UPDATE listings_listing SET title = title WHERE band_id = NEW.id; RETURN NULL",
+        "AFTER UPDATE OF name ON listings_band FOR EACH ROW "
+        "WHEN (OLD.name IS DISTINCT FROM NEW.name)",
+    ),
+}
+
+
+def has_search_index(connection):
+    if connection.vendor == "postgresql":
+        columns = connection.introspection.get_table_description(
+            connection.cursor(), "listings_listing"
+        )
+        return any(column.name == "search" for column in columns)
+    return "listings_search" in connection.introspection.table_names()
+
+
+def refresh_search(connection):
+    """Write every listing's search entry again, with no trigger watching (after migrations,
+    which run without triggers, may have changed listings): about a second at 100,000."""
+    if not has_search_index(connection):
+        return
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            document = POSTGRESQL_SEARCH_DOCUMENT.format(row="l")
+            cursor.execute(f"UPDATE listings_listing l SET search = {document}")
+        else:
+            cursor.execute("DELETE FROM listings_search")
+            cursor.execute(f"{SQLITE_SEARCH_ROWS.format(row='l')} FROM listings_listing l")
+
+
+def install_search(connection, cursor):
+    if not has_search_index(connection):
+        return  # migrated back before search
+    if connection.vendor == "postgresql":
+        for name, (table, body, when) in POSTGRESQL_SEARCH_TRIGGERS.items():
+            cursor.execute(
+                f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger "
+                f"AS $$ BEGIN {body}; END; $$ LANGUAGE plpgsql"
+            )
+            cursor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+            cursor.execute(f"CREATE TRIGGER {name} {when} EXECUTE FUNCTION {name}()")
+    else:
+        for name, definition in SQLITE_SEARCH_TRIGGERS.items():
+            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+            cursor.execute(f"CREATE TRIGGER {name} {definition}")
+
+
+def uninstall_search(connection, cursor):
+    if connection.vendor == "postgresql":
+        tables = set(connection.introspection.table_names())
+        for name, (table, _, _) in POSTGRESQL_SEARCH_TRIGGERS.items():
+            if table in tables:
+                cursor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+    else:
+        for name in SQLITE_SEARCH_TRIGGERS:
+            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+
+
 def install(connection):
     tables = set(connection.introspection.table_names())
     if "listings_catalogueversion" not in tables:
@@ -183,6 +296,7 @@ def install(connection):
                         cursor.execute(membership[1])
         else:
             raise NotImplementedError(f"merchex has no triggers for {connection.vendor}")
+        install_search(connection, cursor)
 
 
 def uninstall(connection):
@@ -203,6 +317,7 @@ def uninstall(connection):
                 for event in EVENTS:
                     for kind in ["changed", "membership"]:
                         cursor.execute(f"DROP TRIGGER IF EXISTS {table}_{kind}_{event}")
+        uninstall_search(connection, cursor)
 
 
 def bump_everything(connection):
@@ -237,9 +352,13 @@ def installed(connection):
 def expected(connection):
     if connection.vendor == "postgresql":
         events = [*EVENTS, "truncate"]
-        return {f"{table}_changed" for table in WATCHED_TABLES} | {
-            f"{table}_pages_{event}" for table in WATCHED_TABLES for event in events
-        }
-    return {f"{table}_changed_{event}" for table in WATCHED_TABLES for event in EVENTS} | {
-        f"{table}_membership_{event}" for table in MEMBERSHIP_COLUMNS for event in EVENTS
-    }
+        return (
+            {f"{table}_changed" for table in WATCHED_TABLES}
+            | {f"{table}_pages_{event}" for table in WATCHED_TABLES for event in events}
+            | set(POSTGRESQL_SEARCH_TRIGGERS)
+        )
+    return (
+        {f"{table}_changed_{event}" for table in WATCHED_TABLES for event in EVENTS}
+        | {f"{table}_membership_{event}" for table in MEMBERSHIP_COLUMNS for event in EVENTS}
+        | set(SQLITE_SEARCH_TRIGGERS)
+    )

@@ -13,6 +13,7 @@ urlpatterns = [
     path("listings/<int:listing_id>-<str:slug>/", views.listing_detail, name="listing-detail"),
     path("listings/<int:listing_id>/", views.listing_detail),  # answers 301 to the canonical URL
     path("search/", views.search, name="search"),
+    path("info/<slug:slug>/", views.info_page, name="info-page"),
     path("contact/", views.contact, name="contact"),
     path("contact/thanks/", views.contact_thanks, name="contact-thanks"),
     path("robots.txt", views.robots_txt, name="robots-txt"),

@@ -4,25 +4,33 @@ import math
 from axes.helpers import get_client_username, get_cool_off
 from django.conf import settings
 from django.contrib import admin
+from django.core.paginator import Paginator
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
-from listings.caching import FlatPaginator, all_bands, fan_page, one_band, one_listing
+from listings import search as searching
+from listings.caching import (
+    FlatPaginator,
+    all_bands,
+    catalogue_text,
+    fan_page,
+    one_band,
+    one_listing,
+)
 from listings.forms import ContactForm, ListingFilterForm, ShopFilterForm
 from listings.limits import contact_retry_after
 from listings.middleware import outage
-from listings.models import MAX_ID, Band, Listing
+from listings.models import MAX_ID, Band, InfoPage, Listing
 from listings.origin import absolute_url
 
 HOME_ITEMS = 8
 HOME_DESCRIPTION = "Official merch from the bands you love: records, clothing, posters and more."
 LIST_DESCRIPTION = "All official band merch on merchex: records, clothing, posters and more."
 SEARCH_BANDS = 24
-MAX_QUERY_LENGTH = 100
 
 logger = logging.getLogger(__name__)
 
@@ -59,10 +67,17 @@ def paginate(request, queryset):
         version=getattr(request, "count_version", None),
         count_key=f"{request.path}?{params.urlencode()}",
     )
+    return numbered_page(request, paginator)
+
+
+def numbered_page(request, paginator):
+    """The requested page of `paginator`, with the numbers and parameters its links need."""
     page = paginator.get_page(request.GET.get("page"))
     page.linked_numbers = list(
         paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
     )
+    params = request.GET.copy()
+    params.pop("page", None)
     page.other_parameters = params.urlencode()  # what every page link keeps
     return page
 
@@ -259,19 +274,43 @@ def listing_detail(request, listing_id, slug=None):
     return render(request, "listings/listing_detail.html", context)
 
 
+@fan_page(depends_on=catalogue_text, parameters=["q", "page"])
 def search(request):
-    query = clean_text(request.GET.get("q", ""))[:MAX_QUERY_LENGTH]
-    context = {"query": query, "breadcrumbs": crumbs(("Search", None))}
-    if query:
-        bands = list(
-            Band.objects.public()
-            .matching(query)
-            .only("name", "genre", "active")[: SEARCH_BANDS + 1]
-        )
+    """Bands the query names, then the merch matching every word of it (listings.search).
+    Cached like the lists; its counts under the catalogue's version (a title edit changes
+    what matches)."""
+    text = clean_text(request.GET.get("q", ""))[: searching.MAX_QUERY_LENGTH]
+    query = searching.parse(text)
+    context = {
+        "query": text,
+        "breadcrumbs": crumbs(("Search", None)),
+        "too_short": bool(text) and query is None,
+    }
+    if query is not None:
+        bands = searching.bands_named(query, SEARCH_BANDS)
         context["bands"], context["more_bands"] = bands[:SEARCH_BANDS], len(bands) > SEARCH_BANDS
-        listings = Listing.objects.public().matching(query).with_band()
-        context["page_obj"] = paginate(request, listings)
+        version = getattr(request, "count_version", None)
+        results = searching.Results(query, cache_key=version and f"search:{version}:{query.key}")
+        context["page_obj"] = numbered_page(request, Paginator(results, settings.MERCHEX_PAGE_SIZE))
+        context["cut"] = len(searching.words(text, limit=None)) > searching.MAX_WORDS
+        if not bands:
+            context["suggestions"] = searching.suggested_bands(query, version)
     return render(request, "listings/search.html", context)
+
+
+@require_safe
+def info_page(request, slug):
+    """A page of shop information (listings.info_pages). Not in the page cache: one query, and
+    always the text staff saved last."""
+    page = get_object_or_404(InfoPage, slug=slug)
+    context = {
+        "page": page,
+        "canonical_url": absolute_url(request, page.get_absolute_url()),
+        "og_title": page.title,
+        "og_description": page.summary,
+        "breadcrumbs": crumbs((page.title, None)),
+    }
+    return render(request, "listings/info_page.html", context)
 
 
 def contact(request):

@@ -63,6 +63,11 @@ pages = {
     "listing list, first page": "/listings/",
     "listing list, last page": "/listings/?page=99999",
     "listing detail": listing.get_absolute_url(),
+    # Search: a word on a quarter of the catalogue, one on a single item, two words, nothing.
+    "search: common word (poster)": "/search/?q=poster",
+    "search: rare word (neon)": "/search/?q=neon",
+    "search: two words (foo poster)": "/search/?q=foo+poster",
+    "search: no result (xylophone)": "/search/?q=xylophone",
     "admin: listings": "/admin/listings/listing/",
     "admin: bands": "/admin/listings/band/",
     f"admin: band change page ({big.listings.count():,} listings)": (
@@ -71,6 +76,7 @@ pages = {
 }
 client = Client()
 client.force_login(user)
+fan = Client()  # signed out: fan pages as fans get them, compressed when they accept it
 rows = {}
 for name, url in pages.items():
     caching.clear()  # cold: not even this process's memory holds a page or a count
@@ -81,6 +87,11 @@ for name, url in pages.items():
     query = response.request.get("QUERY_STRING")
     url = response.request["PATH_INFO"] + (f"?{query}" if query else "")
     rows[name] = {"url": url, "queries": len(queries), "bytes": len(response.content)}
+    if not name.startswith("admin"):
+        for encoding in ("gzip", "br"):
+            answer = fan.get(url, headers={"accept-encoding": encoding})
+            assert answer.get("Content-Encoding") in (encoding, None), (url, encoding)
+            rows[name][encoding] = len(answer.content)
 print(json.dumps({"pages": rows, "session": client.cookies["sessionid"].value}))
 """
 
@@ -393,12 +404,15 @@ def print_login_flood(label, base, tmp, seconds):
 def print_table(label, pages, results, rounds, seconds):
     print(f"\n### {label}: {BANDS:,} bands, {LISTINGS:,} listings, gunicorn {WORKERS} workers\n")
     print(
-        "| page | queries | bytes | uncached req/s (p50 / p99 ms) | ratio "
+        "| page | queries | bytes (gzip / br) | uncached req/s (p50 / p99 ms) | ratio "
         "| cached req/s (p50 / p99 ms) | ratio | 304 req/s | ratio |"
     )
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name, page in pages.items():
-        cells = [name, str(page["queries"]), f"{page['bytes']:,}"]
+        size = f"{page['bytes']:,}"
+        if "gzip" in page:  # bytes on the wire for a browser (fan pages are kept compressed)
+            size += f" ({page['gzip']:,} / {page['br']:,})"
+        cells = [name, str(page["queries"]), size]
         for mode in ("uncached", "cached", "304"):
             figures = results[name].get(mode)
             if figures is None:
@@ -414,7 +428,8 @@ def print_table(label, pages, results, rounds, seconds):
     print(
         "\nEach ratio divides a page's requests/s by the bare view's, measured just before it by "
         f"the same workers; each row shows the median of {rounds} such pairs of {seconds} s runs. "
-        "Queries and bytes: the page rendered with nothing cached."
+        "Queries and bytes: the page rendered with nothing cached; in brackets, the bytes sent "
+        "to a browser that accepts gzip, or Brotli."
     )
 
 

@@ -26,14 +26,15 @@ JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0
 
 
 @register.simple_tag
-def site_url(name):
-    """{% url name %} for a page without arguments (home, bands, merch, contact, search).
+def site_url(name, *args):
+    """{% url name %} for the pages every page links to (home, bands, merch, contact, search,
+    the information pages).
 
     Every page links to the same few pages; reverse() runs once per script prefix, not on each
     page (the eight {% url %} and {% static %} tags of base.html cost a fifth of a band page's
     rendering).
     """
-    return fixed_url(name, get_script_prefix(), get_urlconf())
+    return fixed_url(name, args, get_script_prefix(), get_urlconf())
 
 
 @register.simple_tag
@@ -43,8 +44,8 @@ def site_static(path):
 
 
 @functools.lru_cache(maxsize=64)
-def fixed_url(name, script_prefix, urlconf):
-    return reverse(name, urlconf=urlconf)
+def fixed_url(name, args, script_prefix, urlconf):
+    return reverse(name, args=args, urlconf=urlconf)
 
 
 @functools.lru_cache(maxsize=64)

@@ -14,6 +14,7 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import expect
 
+from listings.info_pages import ensure_info_pages
 from listings.models import Band, Listing
 from listings.roles import sync_shop_staff
 from listings.tests.factories import BandFactory, ListingFactory, ListingPhotoFactory, image_file
@@ -27,6 +28,7 @@ VIEWPORTS = {"phone": {"width": 375, "height": 812}, "laptop": {"width": 1280, "
 @pytest.fixture
 def shop(transactional_db):
     """A small shop: two bands, posters and more, one orphan, one inactive band."""
+    ensure_info_pages()  # (the migration's, gone with an earlier test's flush)
     soul = BandFactory(name="De La Soul", genre="HH", year_formed=1988, biography="Hip hop trio.")
     foo = BandFactory(name="Foo Fighters", genre="AR", year_formed=1994)
     BandFactory(name="The Clash", genre="PU", year_formed=1976, active=False)
@@ -72,13 +74,26 @@ def public_pages(shop):
         "orphan listing": shop["orphan"].get_absolute_url(),
         "search": "/search/?q=soul",
         "search empty": "/search/?q=",
+        "search did you mean": "/search/?q=de+la+sol",
+        "search too short": "/search/?q=a",
+        "search nothing": "/search/?q=xylophone",
         "contact": f"/contact/?listing={shop['poster'].pk}",
         "contact thanks": "/contact/thanks/",
+        "information page": "/info/shipping-and-returns/",
         "not found": "/bands/999999-nobody/",
     }
 
 
 # Journeys
+
+
+def test_fan_mistypes_a_band_and_follows_the_suggestion(live_server, page, shop):
+    page.goto(live_server.url)
+    page.get_by_role("searchbox", name="Search bands and merch").fill("foo fihgters tshirts")
+    page.get_by_role("button", name="Search").click()
+    expect(page.locator(".did-you-mean")).to_contain_text("Did you mean Foo Fighters?")
+    page.locator(".did-you-mean").get_by_role("link", name="Foo Fighters").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Foo Fighters")
 
 
 def test_fan_finds_available_posters_of_a_band(live_server, page, shop):

@@ -115,12 +115,12 @@ def test_the_default_cache_evicts_beyond_its_size_limit(tmp_path):
 
 def test_a_worker_keeps_pages_up_to_a_number_of_bytes():
     pages = LocalPages(max_bytes=64_000)
-    for number in range(100):
-        pages.set(f"page-{number}", (200, "text/html", b"x" * 1_000))
+    for number in range(100):  # a page and its compressed copies: 1,600 bytes
+        pages.set(f"page-{number}", (200, "text/html", b"x" * 1_000, {"br": b"y" * 600}))
     assert pages.size <= 64_000
     assert pages.get("page-99") is not None
     assert pages.get("page-0") is None
-    pages.set("sitemap", (200, "text/xml", b"x" * 10_000))  # over 1/16 of the budget
+    pages.set("sitemap", (200, "text/xml", b"x" * 10_000, {}))  # over 1/16 of the budget
     assert pages.get("sitemap") is None
     assert sum(pages.measure(key, page) for key, page in pages.pages.items()) == pages.size
 

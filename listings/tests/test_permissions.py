@@ -237,7 +237,7 @@ def test_shop_staff_have_exactly_the_catalogues_permissions():
     assert codenames == {
         f"{action}_{model}"
         for action in ("add", "change", "delete", "view")
-        for model in ("band", "listing", "listingphoto")
+        for model in ("band", "listing", "listingphoto", "infopage")
     }
 
 

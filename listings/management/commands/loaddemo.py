@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 
 from listings import demo_pictures
+from listings.info_pages import ensure_info_pages
 from listings.models import Band, Listing, ListingPhoto
 
 Genre, Type = Band.Genre, Listing.Type
@@ -198,10 +199,11 @@ class Command(BaseCommand):
         with transaction.atomic():
             created_bands, created_listings = self.load_seed()
             drawn = self.draw_seed_pictures() if pictures else 0
+            restored = ensure_info_pages()
         self.say(
             f"Seed data: {created_bands} bands and {created_listings} listings added "
             f"({len(SEED_BANDS)} bands, {len(SEED_LISTINGS)} listings in the seed); "
-            f"{drawn} pictures drawn."
+            f"{drawn} pictures drawn; {restored} information pages restored."
         )
         if bands:
             self.load_synthetic(bands, listings, big_band, pictures)
