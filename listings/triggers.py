@@ -198,12 +198,15 @@ POSTGRESQL_SEARCH_TRIGGERS = {
 
 
 def has_search_index(connection):
+    tables = connection.introspection.table_names()
+    if "listings_listing" not in tables:
+        return False  # migrated back to zero
     if connection.vendor == "postgresql":
         columns = connection.introspection.get_table_description(
             connection.cursor(), "listings_listing"
         )
         return any(column.name == "search" for column in columns)
-    return "listings_search" in connection.introspection.table_names()
+    return "listings_search" in tables
 
 
 def refresh_search(connection):
