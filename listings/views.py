@@ -287,9 +287,9 @@ def search(request):
         "too_short": bool(text) and query is None,
     }
     if query is not None:
-        bands = searching.bands_named(query, SEARCH_BANDS)
-        context["bands"], context["more_bands"] = bands[:SEARCH_BANDS], len(bands) > SEARCH_BANDS
         version = getattr(request, "count_version", None)
+        bands = searching.bands_named(query, SEARCH_BANDS, version)
+        context["bands"], context["more_bands"] = bands[:SEARCH_BANDS], len(bands) > SEARCH_BANDS
         results = searching.Results(query, cache_key=version and f"search:{version}:{query.key}")
         context["page_obj"] = numbered_page(request, Paginator(results, settings.MERCHEX_PAGE_SIZE))
         context["cut"] = len(searching.words(text, limit=None)) > searching.MAX_WORDS

@@ -161,7 +161,7 @@ PAGE_QUERIES = {
     "band": 4,  # version, band, count, page of its listings
     "/listings/": 3,  # version, count, page (band joined in)
     "listing": 3,  # version, listing with its band, its pictures
-    "/search/?q=band": 5,  # version, bands, counts, a segment's ids, the cards
+    "/search/?q=band": 5,  # version, bands (then kept per version), counts, ids, cards
     "/listings/?type=Clothing&genre=AR&sort=price": 3,  # version, count, page
 }
 
