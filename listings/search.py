@@ -205,9 +205,6 @@ class Results:
     def count(self):
         return sum(self.counts.values())
 
-    def __len__(self):
-        return self.count()
-
     def __getitem__(self, window):
         if not isinstance(window, slice):
             raise TypeError("Results are read a page (a slice) at a time")
