@@ -331,11 +331,11 @@ def fan_page(view=None, *, depends_on=catalogue, parameters=()):
                 served = "miss"
                 response = view(request, *args, **kwargs)
                 if response.status_code == 200 and not response.cookies:
-                    store = functools.partial(store_page, key, stale_key(request), encoding)
-                    if getattr(response, "is_rendered", True):
-                        store(response)
-                    else:  # a TemplateResponse (e.g. the sitemaps): store it once rendered
-                        response.add_post_render_callback(store)
+                    if not getattr(response, "is_rendered", True):
+                        # A TemplateResponse (the sitemaps): rendered here, so that it is
+                        # stored, compressed and given its encoding's ETag below like the rest.
+                        response.render()
+                    store_page(key, stale_key(request), encoding, response)
         if response.status_code in (200, 304):
             if response.status_code == 200 and response.get("Content-Encoding") != encoding:
                 etag = f'"{release()}-{version}"'  # sent plain (too short to compress)

@@ -59,15 +59,20 @@ def paginate(request, queryset):
     the page numbers to link to (the first and last, and two either side of this one) and the
     rest of the query string, which every page link keeps.
     """
-    params = request.GET.copy()
-    params.pop("page", None)
     paginator = FlatPaginator(
         queryset,
         settings.MERCHEX_PAGE_SIZE,
         version=getattr(request, "count_version", None),
-        count_key=f"{request.path}?{params.urlencode()}",
+        count_key=f"{request.path}?{other_parameters(request)}",
     )
     return numbered_page(request, paginator)
+
+
+def other_parameters(request):
+    """The query string without the page number: what picks the list."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
 
 
 def numbered_page(request, paginator):
@@ -76,9 +81,7 @@ def numbered_page(request, paginator):
     page.linked_numbers = list(
         paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
     )
-    params = request.GET.copy()
-    params.pop("page", None)
-    page.other_parameters = params.urlencode()  # what every page link keeps
+    page.other_parameters = other_parameters(request)  # what every page link keeps
     return page
 
 

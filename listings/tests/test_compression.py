@@ -82,3 +82,13 @@ def test_pages_with_a_form_token_or_a_staff_preview_are_not_compressed(client, b
     preview = client.get(band.get_absolute_url(), headers={"accept-encoding": "gzip, br"})
     assert "Content-Encoding" not in preview
     assert "private" in preview["Cache-Control"]
+
+
+def test_a_sitemap_rendered_late_is_compressed_with_its_encodings_etag(client, listing):
+    """The sitemaps are TemplateResponses: rendered before they are kept, like the rest."""
+    for served in ("miss", "hit"):
+        response = client.get("/sitemap-listings.xml", headers={"accept-encoding": "gzip"})
+        assert response["X-Cache"] == served
+        assert response["Content-Encoding"] == "gzip"
+        assert response["ETag"].endswith('-gzip"')
+        assert listing.get_absolute_url() in gzip.decompress(response.content).decode()
