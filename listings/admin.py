@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.templatetags.admin_urls import admin_urlname
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils import timezone
@@ -106,6 +106,35 @@ class FeaturedFilter(IsSetFilter):
     labels = ("Featured", "Not featured")
 
 
+def locked(queryset):
+    """The rows of `queryset`, locked now in primary-key order (SELECT ... FOR UPDATE), as a
+    queryset to update or delete them by.
+
+    An UPDATE locks rows in whatever order its plan reads them. Staff writers that meet on the
+    same rows (bulk actions, inline saves) all take them in this one order first, so none can
+    hold a row that another waits for while waiting for one the other holds: no deadlock
+    between them. Call it inside a transaction (the lock lasts until it ends).
+    """
+    rows = queryset.model._base_manager.filter(pk__in=queryset.values("pk"))
+    list(rows.select_for_update().order_by("pk").values_list("pk", flat=True))
+    return rows
+
+
+class LockInOrder:
+    """Inline saves (a band's listings, a listing's photos) lock the rows they change in
+    primary-key order before writing them (see `locked`)."""
+
+    def save_formset(self, request, form, formset, change):
+        changed = [
+            inline.instance.pk
+            for inline in formset.initial_forms
+            if inline.has_changed() or inline in formset.deleted_forms
+        ]
+        if changed:
+            locked(formset.model._base_manager.filter(pk__in=changed))
+        super().save_formset(request, form, formset, change)
+
+
 class FeaturingActions:
     """Bulk actions that put bands or listings forward on the home page, or stop."""
 
@@ -118,10 +147,12 @@ class FeaturingActions:
         model = self.model
         last = model.objects.aggregate(last=models.Max("featured_position"))["last"] or 0
         chosen = list(queryset.filter(featured_position__isnull=True).values_list("pk", flat=True))
-        for offset, pk in enumerate(chosen, start=1):
-            model.objects.filter(pk=pk).update(
-                featured_position=last + offset, updated_at=timezone.now()
-            )
+        with transaction.atomic():
+            locked(model.objects.filter(pk__in=chosen))
+            for offset, pk in enumerate(chosen, start=1):
+                model.objects.filter(pk=pk).update(
+                    featured_position=last + offset, updated_at=timezone.now()
+                )
         name = model._meta.verbose_name if len(chosen) == 1 else model._meta.verbose_name_plural
         self.message_user(
             request,
@@ -134,9 +165,10 @@ class FeaturingActions:
         description="Stop featuring selected %(verbose_name_plural)s", permissions=["change"]
     )
     def unfeature(self, request, queryset):
-        updated = queryset.filter(featured_position__isnull=False).update(
-            featured_position=None, updated_at=timezone.now()
-        )
+        with transaction.atomic():
+            updated = locked(queryset.filter(featured_position__isnull=False)).update(
+                featured_position=None, updated_at=timezone.now()
+            )
         meta = self.model._meta
         name = meta.verbose_name if updated == 1 else meta.verbose_name_plural
         self.message_user(request, f"{updated} {name} no longer featured.", messages.SUCCESS)
@@ -157,7 +189,8 @@ class PublishingActions:
         self._set_published(request, queryset, published=False)
 
     def _set_published(self, request, queryset, *, published):
-        updated = queryset.update(published=published, updated_at=timezone.now())
+        with transaction.atomic():
+            updated = locked(queryset).update(published=published, updated_at=timezone.now())
         meta = self.model._meta
         name = meta.verbose_name if updated == 1 else meta.verbose_name_plural
         state = "published" if published else "made drafts, hidden from fans"
@@ -167,7 +200,9 @@ class PublishingActions:
 
 
 @admin.register(Band)
-class BandAdmin(FeaturingActions, PublishingActions, SpreadsheetImportExport, admin.ModelAdmin):
+class BandAdmin(
+    LockInOrder, FeaturingActions, PublishingActions, SpreadsheetImportExport, admin.ModelAdmin
+):
     resource_classes = [BandResource]
     list_display = [
         "thumbnail",
@@ -324,7 +359,9 @@ class HasBandFilter(IsSetFilter):
 
 
 @admin.register(Listing)
-class ListingAdmin(FeaturingActions, PublishingActions, SpreadsheetImportExport, admin.ModelAdmin):
+class ListingAdmin(
+    LockInOrder, FeaturingActions, PublishingActions, SpreadsheetImportExport, admin.ModelAdmin
+):
     resource_classes = [ListingResource]
     form = ListingAdminForm
     inlines = [ListingPhotoInline]
@@ -381,7 +418,8 @@ class ListingAdmin(FeaturingActions, PublishingActions, SpreadsheetImportExport,
         self._set_sold(request, queryset, sold=False)
 
     def _set_sold(self, request, queryset, *, sold):
-        updated = queryset.update(sold=sold, updated_at=timezone.now())
+        with transaction.atomic():
+            updated = locked(queryset).update(sold=sold, updated_at=timezone.now())
         state = "sold" if sold else "available"
         self.message_user(
             request,

@@ -6,8 +6,8 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import InterfaceError, OperationalError, connection, models
-from django.db.models import F, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce, Lower
+from django.db.models import F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, Greatest, Lower
 from django.db.models.lookups import IsNull
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
@@ -511,63 +511,87 @@ class InfoPage(models.Model):
 class CatalogueVersion(models.Model):
     """Versions of the whole catalogue, bumped by database triggers (listings.triggers).
 
-    Row CATALOGUE changes with every write to a band, a listing or a photo; row BANDS with every
-    write to a band (the band list shows nothing else); row MEMBERSHIP when a write can change
-    which listings a list holds, and so its count: a listing added or removed, or its band,
-    type, availability or published state changed; a band's genre or published state (a price
-    edit leaves every count as it was). Triggers catch every write, whatever
-    makes it: admin forms, inlines, bulk actions, QuerySet.update(), deletes, loaddata, raw SQL.
-    Lists are cached under these versions, so the first request after a change, in any process,
-    renders a fresh page.
+    Counter CATALOGUE changes with every write to a band, a listing or a photo; BANDS with every
+    write to a band (the band list shows nothing else); MEMBERSHIP when a write can change which
+    listings a list holds, and so its count: a listing added or removed, or its band, type,
+    availability or published state changed; a band's genre or published state (a price edit
+    leaves every count as it was). Triggers catch every write, whatever makes it: admin forms,
+    inlines, bulk actions, QuerySet.update(), deletes, loaddata, raw SQL. Lists are cached under
+    these versions, so the first request after a change, in any process, renders a fresh page.
+
+    Each counter is split into shards, one row each, and a write transaction bumps one of them
+    (on PostgreSQL the shard of its transaction id, when it commits; SQLite, one writer at a
+    time, always shard 0): there is no single row that every writer must lock. A counter's
+    version is read from all of its shards at once, as their sum and their highest: every
+    commit moves one shard forward, so the sum grows; and since a bump moves its shard to at
+    least the clock in microseconds, after a restored backup the highest is beyond every number
+    used before it. So a version is never seen twice for different data.
     """
 
     CATALOGUE, BANDS, MEMBERSHIP = 1, 2, 3
+    SHARDS = 8
 
+    counter = models.PositiveSmallIntegerField()
+    shard = models.PositiveSmallIntegerField(default=0)
     version = models.BigIntegerField(default=1)
     changed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        ordering = ["id"]
+        ordering = ["counter", "shard"]
+        constraints = [
+            models.UniqueConstraint(fields=["counter", "shard"], name="one_row_per_shard"),
+        ]
 
     def __str__(self):
-        return f"catalogue version {self.version} ({self.changed_at:%Y-%m-%d %H:%M:%S})"
+        return (
+            f"counter {self.counter}, shard {self.shard}: version {self.version} "
+            f"({self.changed_at:%Y-%m-%d %H:%M:%S})"
+        )
 
     @classmethod
-    def current(cls, pk=CATALOGUE):
-        """(version, changed_at) of one row: one primary-key look-up."""
-        return cls.read([pk])[pk]
+    def current(cls, counter=CATALOGUE):
+        """(version, changed_at) of one counter: one query."""
+        return cls.read([counter])[counter]
 
     @classmethod
-    def read(cls, pks):
-        """{pk: (version, changed_at)} of the rows `pks`, in one query."""
-        table, placeholders = cls._meta.db_table, ", ".join(["%s"] * len(pks))
+    def read(cls, counters):
+        """{counter: (version, changed_at)} of `counters`, in one query. A version is the text
+        "<sum>.<highest>" of the counter's shards; changed_at is the latest shard's."""
+        table, placeholders = cls._meta.db_table, ", ".join(["%s"] * len(counters))
         rows = read_versions(
-            f"SELECT id, version, changed_at FROM {table} WHERE id IN ({placeholders})", pks
+            f"SELECT counter, SUM(version), MAX(version), MAX(changed_at) FROM {table} "
+            f"WHERE counter IN ({placeholders}) GROUP BY counter",
+            counters,
         )
         found = {}
-        for pk, version, changed_at in rows:
+        for counter, total, highest, changed_at in rows:
             if isinstance(changed_at, str):  # SQLite returns text
                 changed_at = parse_datetime(changed_at).replace(tzinfo=datetime.UTC)
-            found[pk] = (version, changed_at)
-        missing = [pk for pk in pks if pk not in found]
+            found[counter] = (f"{total}.{highest}", changed_at)
+        missing = [counter for counter in counters if counter not in found]
         if missing:
-            # A row is gone (e.g. `manage.py flush`): start again from the clock in
-            # microseconds, as the migrations do, beyond any version cached before.
-            for pk in missing:
-                cls.restart(pk)
-            return cls.read(pks)
+            # A counter's rows are gone (e.g. `manage.py flush`): start again from the clock
+            # in microseconds, as the migrations do, beyond any version cached before.
+            for counter in missing:
+                cls.restart(counter)
+            return cls.read(counters)
         return found
 
     @classmethod
-    def restart(cls, pk=CATALOGUE):
-        """Move the version to the clock, in microseconds: beyond every number used before.
-
-        For after restoring a backup, which brings back an older version number that pages
-        cached since then may carry.
-        """
+    def restart(cls, counter=CATALOGUE):
+        """Move every shard of `counter` to at least the clock, in microseconds: beyond every
+        number used before (the triggers do as much on each write; this is for a lost row)."""
         now = timezone.now()
         version = int(now.timestamp() * 1_000_000)
-        cls.objects.update_or_create(pk=pk, defaults={"version": version, "changed_at": now})
+        # A typed Value: with server-side parameters (settings) a bare int would be sent as a
+        # 4-byte integer, and a number of microseconds silently cut to 32 bits.
+        clock = Value(version, output_field=models.BigIntegerField())
+        updated = cls.objects.filter(counter=counter).update(
+            version=Greatest(F("version") + 1, clock), changed_at=now
+        )
+        if not updated:  # (another process may be doing the same: its row will do)
+            row = cls(counter=counter, shard=0, version=version, changed_at=now)
+            cls.objects.bulk_create([row], ignore_conflicts=True)
 
 
 class PageVersion(models.Model):

@@ -299,7 +299,7 @@ def test_a_new_picture_shows_on_the_next_page_view(client, listing):
     client.get(listing.get_absolute_url())
     before = CatalogueVersion.current()[0]
     photo = ListingPhotoFactory(listing=listing, alt_text="A brand new photo")
-    assert CatalogueVersion.current()[0] > before
+    assert CatalogueVersion.current()[0] != before
     assert 'alt="A brand new photo"' in client.get(listing.get_absolute_url()).text
     ListingPhoto.objects.filter(pk=photo.pk).update(alt_text="Renamed photo")
     assert 'alt="Renamed photo"' in client.get(listing.get_absolute_url()).text
