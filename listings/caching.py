@@ -42,12 +42,22 @@ from django.utils.functional import cached_property
 from django.utils.http import http_date
 
 from listings.middleware import outage
-from listings.models import MAX_ID, CatalogueVersion, Listing, PageVersion, read_versions
+from listings.models import (
+    MAX_ID,
+    Band,
+    CatalogueVersion,
+    Listing,
+    PageVersion,
+    read_versions,
+)
 from listings.origin import origin
 
 PAGE_TIMEOUT = 24 * 60 * 60  # entries of older versions age out (or are evicted before, by size)
-BAND_VERSION = (
-    f"SELECT version FROM {PageVersion._meta.db_table} WHERE kind = 'band' AND object_id = %s"
+# A band page's version with the band's own row (which the page shows): one query, not two.
+BAND_WITH_VERSION = (
+    f"SELECT v.version, {', '.join(f'b.{field.column}' for field in Band._meta.concrete_fields)} "
+    f"FROM {Band._meta.db_table} b JOIN {PageVersion._meta.db_table} v "
+    "ON v.kind = 'band' AND v.object_id = b.id WHERE b.id = %s"
 )
 LISTING_VERSIONS = (
     f"SELECT kind, version FROM {PageVersion._meta.db_table} "
@@ -82,11 +92,13 @@ def all_bands(kwargs):
 
 
 def one_band(kwargs):
+    """The band's version; and the band's row, left in kwargs["band"] for the view, which on a
+    miss makes it a Band (read with the version: one round trip and one query less to build)."""
     band_id = kwargs["band_id"]
-    rows = read_versions(BAND_VERSION, [band_id]) if band_id <= MAX_ID else None
+    rows = read_versions(BAND_WITH_VERSION, [band_id]) if band_id <= MAX_ID else None
     if not rows:
         return None
-    (version,) = rows[0]
+    version, *kwargs["band"] = rows[0]
     return f"b{version}", version // 1_000_000
 
 

@@ -622,6 +622,21 @@ class PageVersion(models.Model):
         return f"{self.kind} {self.object_id}: version {self.version}"
 
 
+def from_row(model, values):
+    """An instance of `model` from a row of its concrete fields' columns, read with plain SQL,
+    converted as the ORM converts what it reads (SQLite's 0/1 booleans and text dates...)."""
+    fields = model._meta.concrete_fields
+    converted = []
+    for field, value in zip(fields, values, strict=True):
+        column = field.get_col(model._meta.db_table)
+        for converter in connection.ops.get_db_converters(column) + field.get_db_converters(
+            connection
+        ):
+            value = converter(value, column, connection)
+        converted.append(value)
+    return model.from_db(connection.alias, [field.attname for field in fields], converted)
+
+
 def read_versions(sql, params=()):
     """The rows of `sql`, a read of versions, run before every fan page and every 304.
 
