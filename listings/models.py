@@ -530,6 +530,7 @@ class CatalogueVersion(models.Model):
 
     CATALOGUE, BANDS, MEMBERSHIP = 1, 2, 3
     SHARDS = 8
+    ROW_IDS = 16  # a shard's row has id counter * ROW_IDS + shard (row_id): never a sequence's
 
     counter = models.PositiveSmallIntegerField()
     shard = models.PositiveSmallIntegerField(default=0)
@@ -590,8 +591,14 @@ class CatalogueVersion(models.Model):
             version=Greatest(F("version") + 1, clock), changed_at=now
         )
         if not updated:  # (another process may be doing the same: its row will do)
-            row = cls(counter=counter, shard=0, version=version, changed_at=now)
+            row = cls(pk=cls.row_id(counter, 0), counter=counter, version=version, changed_at=now)
             cls.objects.bulk_create([row], ignore_conflicts=True)
+
+    @classmethod
+    def row_id(cls, counter, shard):
+        """The id of a counter's shard: fixed, so that rows loaded from a dump and rows the
+        triggers make can never take the same id."""
+        return counter * cls.ROW_IDS + shard
 
 
 class PageVersion(models.Model):

@@ -98,8 +98,9 @@ BEGIN
         "WHERE xact = NEW.xact AND kind IN ('band', 'listing')",
     )
 };
-    INSERT INTO listings_catalogueversion (counter, shard, version, changed_at)
-        SELECT object_id, NEW.xact % {CatalogueVersion.SHARDS}, clock, clock_timestamp()
+    INSERT INTO listings_catalogueversion (id, counter, shard, version, changed_at)
+        SELECT object_id * {CatalogueVersion.ROW_IDS} + NEW.xact % {CatalogueVersion.SHARDS},
+        object_id, NEW.xact % {CatalogueVersion.SHARDS}, clock, clock_timestamp()
         FROM {PENDING} WHERE xact = NEW.xact AND kind = 'counter' ORDER BY object_id
         ON CONFLICT (counter, shard) DO UPDATE SET
         version = GREATEST(listings_catalogueversion.version + 1, excluded.version),

@@ -1,18 +1,16 @@
-from django.core.management.color import no_style
 from django.db import migrations, models
-from django.db.models import F
+
+ROW_IDS = 16  # CatalogueVersion.ROW_IDS when this was written
 
 
 def name_counters(apps, schema_editor):
-    """Rows 1, 2 and 3 were the three counters: each becomes its counter's shard 0 (on
-    PostgreSQL the triggers make the other shards at their first write)."""
+    """Rows 1, 2 and 3 were the three counters: each becomes its counter's shard 0, under the
+    id every shard row has (CatalogueVersion.row_id), so that no row is numbered by a sequence
+    a loaded dump could collide with (on PostgreSQL the triggers make the other shards at
+    their first write)."""
     versions = apps.get_model("listings", "CatalogueVersion")
-    versions.objects.update(counter=F("id"))
-    # Rows 1-3 were made with explicit ids: move PostgreSQL's id sequence past them, for the
-    # shards to come.
-    connection = schema_editor.connection
-    for sql in connection.ops.sequence_reset_sql(no_style(), [versions]):
-        schema_editor.execute(sql)
+    for row in versions.objects.order_by("-id"):
+        versions.objects.filter(pk=row.pk).update(id=row.pk * ROW_IDS, counter=row.pk)
 
 
 class Migration(migrations.Migration):
