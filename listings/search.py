@@ -28,7 +28,7 @@ from django.contrib.postgres.search import TrigramSimilarity
 from django.db import connection
 
 from listings.caching import cached_page, remember
-from listings.models import Band, Listing, Unaccent, fold
+from listings.models import Band, Listing, Unaccent, cards_with_band, fold
 
 MAX_QUERY_LENGTH = 100  # characters kept of a query
 MAX_WORDS = 8  # words kept of a query
@@ -222,8 +222,8 @@ class Results:
             start += size
             if start >= top:
                 break
-        cards = Listing.objects.with_band().in_bulk(ids)
-        return [cards[pk] for pk in ids if pk in cards]
+        found = cards_with_band().in_bulk(ids)
+        return [found[pk] for pk in ids if pk in found]
 
 
 def bands_named(query, limit, version=None):

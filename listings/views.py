@@ -24,7 +24,7 @@ from listings.caching import (
 from listings.forms import ContactForm, ListingFilterForm, ShopFilterForm
 from listings.limits import contact_retry_after
 from listings.middleware import outage
-from listings.models import MAX_ID, Band, InfoPage, Listing, from_row
+from listings.models import MAX_ID, Band, InfoPage, Listing, cards, from_row, public_cards
 from listings.origin import absolute_url
 
 HOME_ITEMS = 8
@@ -183,12 +183,12 @@ def home(request):
     bands from A and the newest merch. Each is one query read in an index's order; with merch
     featured, the newest merch is a second one."""
     bands = Band.objects.public().active().featured_first().only("name", "genre")[:HOME_ITEMS]
-    for_sale = Listing.objects.public().available()
-    rows = list(for_sale.featured_first().with_band()[:HOME_ITEMS])
+    for_sale = public_cards().available()
+    rows = list(for_sale.featured_first()[:HOME_ITEMS])
     featured = [row for row in rows if row.featured_position is not None]
     newest = rows
     if featured:
-        newest = for_sale.filter(featured_position__isnull=True).with_band()[:HOME_ITEMS]
+        newest = for_sale.filter(featured_position__isnull=True)[:HOME_ITEMS]
     context = {
         "bands": bands,
         "featured": featured,
@@ -220,7 +220,7 @@ def band_detail(request, band_id, slug=None, band=None):
     form = ListingFilterForm(request.GET)
     # Not band.listings, which would also give each card the band instance: cards on the
     # band's own page do not name it (0.06 ms a page).
-    listings = form.filter(Listing.objects.filter(band=band, published=True).for_cards())
+    listings = form.filter(cards().filter(band=band, published=True))
     url = absolute_url(request, band.get_absolute_url())
     shown = band.shown_picture
     share = absolute_picture(request, shown) if shown else None
@@ -240,7 +240,7 @@ def band_detail(request, band_id, slug=None, band=None):
 @fan_page(parameters=[*ShopFilterForm.base_fields, "page"])
 def listing_list(request):
     form = ShopFilterForm(request.GET)
-    listings = form.filter(Listing.objects.public().with_band())
+    listings = form.filter(public_cards())
     context = {
         "form": form,
         "page_obj": paginate(request, listings),
