@@ -42,22 +42,12 @@ from django.utils.functional import cached_property
 from django.utils.http import http_date
 
 from listings.middleware import outage
-from listings.models import (
-    MAX_ID,
-    Band,
-    CatalogueVersion,
-    Listing,
-    PageVersion,
-    read_versions,
-)
+from listings.models import MAX_ID, CatalogueVersion, Listing, PageVersion, read_versions
 from listings.origin import origin
 
 PAGE_TIMEOUT = 24 * 60 * 60  # entries of older versions age out (or are evicted before, by size)
-# A band page's version with the band's own row (which the page shows): one query, not two.
-BAND_WITH_VERSION = (
-    f"SELECT v.version, {', '.join(f'b.{field.column}' for field in Band._meta.concrete_fields)} "
-    f"FROM {Band._meta.db_table} b JOIN {PageVersion._meta.db_table} v "
-    "ON v.kind = 'band' AND v.object_id = b.id WHERE b.id = %s"
+BAND_VERSION = (
+    f"SELECT version FROM {PageVersion._meta.db_table} WHERE kind = 'band' AND object_id = %s"
 )
 LISTING_VERSIONS = (
     f"SELECT kind, version FROM {PageVersion._meta.db_table} "
@@ -75,30 +65,28 @@ def catalogue(kwargs):
     """The catalogue's version, and for the paginators' counts the version of what each list
     holds (one query for both)."""
     rows = CatalogueVersion.read([CatalogueVersion.CATALOGUE, CatalogueVersion.MEMBERSHIP])
-    version, changed_at = rows[CatalogueVersion.CATALOGUE]
-    return f"c{version}", int(changed_at.timestamp()), f"m{rows[CatalogueVersion.MEMBERSHIP][0]}"
+    version, changed = rows[CatalogueVersion.CATALOGUE]
+    return f"c{version}", changed, f"m{rows[CatalogueVersion.MEMBERSHIP][0]}"
 
 
 def catalogue_text(kwargs):
     """The catalogue's version alone, for search: its counts change with any text, not only
     with what each list holds."""
-    version, changed_at = CatalogueVersion.current(CatalogueVersion.CATALOGUE)
-    return f"c{version}", int(changed_at.timestamp())
+    version, changed = CatalogueVersion.current(CatalogueVersion.CATALOGUE)
+    return f"c{version}", changed
 
 
 def all_bands(kwargs):
-    version, changed_at = CatalogueVersion.current(CatalogueVersion.BANDS)
-    return f"a{version}", int(changed_at.timestamp())
+    version, changed = CatalogueVersion.current(CatalogueVersion.BANDS)
+    return f"a{version}", changed
 
 
 def one_band(kwargs):
-    """The band's version; and the band's row, left in kwargs["band"] for the view, which on a
-    miss makes it a Band (read with the version: one round trip and one query less to build)."""
     band_id = kwargs["band_id"]
-    rows = read_versions(BAND_WITH_VERSION, [band_id]) if band_id <= MAX_ID else None
+    rows = read_versions(BAND_VERSION, [band_id]) if band_id <= MAX_ID else None
     if not rows:
         return None
-    version, *kwargs["band"] = rows[0]
+    (version,) = rows[0]
     return f"b{version}", version // 1_000_000
 
 

@@ -24,7 +24,7 @@ from listings.caching import (
 from listings.forms import ContactForm, ListingFilterForm, ShopFilterForm
 from listings.limits import contact_retry_after
 from listings.middleware import outage
-from listings.models import MAX_ID, Band, InfoPage, Listing, cards, from_row, public_cards
+from listings.models import MAX_ID, Band, InfoPage, Listing, cards, public_cards, read_band
 from listings.origin import absolute_url
 
 HOME_ITEMS = 8
@@ -210,9 +210,10 @@ def band_list(request):
 
 
 @fan_page(depends_on=one_band, parameters=[*ListingFilterForm.base_fields, "page"])
-def band_detail(request, band_id, slug=None, band=None):
-    # `band`: the band's row, when the cache read it with the page's version (caching.one_band)
-    band = from_row(Band, band) if band else get_object_or_404(Band, pk=band_id)
+def band_detail(request, band_id, slug=None):
+    band = read_band(band_id)
+    if band is None:
+        raise Http404("No such band")
     if not (band.published or request.preview):
         raise Http404("A draft")
     if response := canonical_redirect(request, band, slug):

@@ -11,10 +11,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from listings import caching
 from listings.caching import CappedCountPaginator, FlatPaginator, LocalPages
 from listings.forms import ShopFilterForm
-from listings.models import Band, CatalogueVersion, Listing, ListingPhoto, PageVersion, from_row
+from listings.models import Band, CatalogueVersion, Listing, ListingPhoto, PageVersion, read_band
 from listings.tests.factories import BandFactory, ListingFactory
 from merchex.cache import DiskCache
 
@@ -34,23 +33,23 @@ def test_with_the_page_cache_off_every_request_renders(
 ):
     settings.MERCHEX_PAGE_CACHE = False  # the default with DJANGO_DEBUG
     client.get(band.get_absolute_url())
-    with django_assert_num_queries(2):  # version with the band, page (the count is cached)
+    with django_assert_num_queries(3):  # version, band, page (the count is cached)
         response = client.get(band.get_absolute_url())
     assert listing.title in response.text
     assert "ETag" not in response
 
 
-def test_a_band_read_with_its_version_is_the_band_the_orm_reads(band):
-    """caching.one_band reads the band's row with plain SQL and the view makes it a Band, with
-    the ORM's own conversions (SQLite gives text dates and 0/1 booleans)."""
+def test_a_band_read_with_plain_sql_is_the_band_the_orm_reads(band):
+    """read_band reads the band's row with plain SQL and makes it a Band with the ORM's own
+    conversions (SQLite gives text dates and 0/1 booleans)."""
     Band.objects.filter(pk=band.pk).update(active=False, published=True, featured_position=2)
-    kwargs = {"band_id": band.pk}
-    assert caching.one_band(kwargs)
-    built, read = from_row(Band, kwargs["band"]), Band.objects.get(pk=band.pk)
+    built, read = read_band(band.pk), Band.objects.get(pk=band.pk)
     for field in Band._meta.concrete_fields:
         assert getattr(built, field.attname) == getattr(read, field.attname), field.name
         assert type(getattr(built, field.attname)) is type(getattr(read, field.attname))
     assert built._state.adding is False
+    assert read_band(band.pk + 1) is None
+    assert read_band(2**63) is None  # beyond any key: no query, no overflow
 
 
 def test_the_next_page_reuses_the_cached_count(client, band, settings, django_assert_num_queries):
@@ -562,7 +561,7 @@ def test_a_change_in_one_process_is_fresh_in_every_other(manage, tmp_path, redis
     def probe():
         return manage("shell", "--no-imports", "-c", PROBE, env=env, check=True).stdout.split()
 
-    assert probe() == ["200", "2", "Old", "Name"]  # rendered: version with band, count (no merch)
+    assert probe() == ["200", "3", "Old", "Name"]  # rendered: version, band, count (no merch)
     assert probe() == ["200", "1", "Old", "Name"]  # another process: from the shared cache
     rename = "from listings.models import Band; Band.objects.update(name='New Name')"
     manage("shell", "--no-imports", "-c", rename, env=env, check=True)

@@ -158,7 +158,7 @@ def test_user_text_is_escaped(client):
 PAGE_QUERIES = {
     "/": 3,  # versions, bands (featured first), listings (featured first, then the newest)
     "/bands/": 3,  # version, count, page
-    "band": 3,  # version with the band, count, page of its listings
+    "band": 4,  # version, band, count, page of its listings
     "/listings/": 3,  # version, count, page (band joined in)
     "listing": 3,  # version, listing with its band, its pictures
     "/search/?q=band": 5,  # version, bands (then kept per version), counts, ids, cards
