@@ -413,28 +413,33 @@ class Listing(models.Model):
         return self.published and (self.band_id is None or self.band.published)
 
 
-def cards():
-    """Listing.objects.for_cards(), built once per process and cloned for each page: resolving
-    the card's columns and joins again for every page cost it up to 0.2 ms, a clone a third of
-    that. Chain on it (filter, order_by...); the built query itself is never run."""
-    return _card_querysets()["cards"].all()
+# The querysets of listing cards, each built once per process and cloned for each page:
+# resolving the card's columns and joins again for every page cost it up to 0.2 ms, a clone a
+# third of that. Chain on them (filter, order_by...); the built queries themselves never run.
 
 
 def cards_with_band():
-    """Listing.objects.with_band(), built once per process (see cards())."""
+    """Listing.objects.with_band()."""
     return _card_querysets()["with_band"].all()
 
 
+def band_cards(band_id):
+    """A band's published listings, as its page lists them. Not band.listings, which would
+    also give each card the band instance: cards on the band's own page do not name it
+    (0.06 ms a page)."""
+    return _card_querysets()["published"].filter(band_id=band_id)
+
+
 def public_cards():
-    """Listing.objects.public().with_band(), built once per process (see cards())."""
+    """Listing.objects.public().with_band(): what the shop lists."""
     return _card_querysets()["public"].all()
 
 
 @functools.cache
 def _card_querysets():
     return {
-        "cards": Listing.objects.for_cards(),
         "with_band": Listing.objects.with_band(),
+        "published": Listing.objects.for_cards().filter(published=True),
         "public": Listing.objects.public().with_band(),
     }
 
@@ -676,16 +681,23 @@ def from_row(model, values):
 
 
 def read_band(pk):
-    """The band `pk`, or None: one plain SELECT of its columns, made a Band as the ORM makes
-    one (from_row). A band page rendered on a cache miss reads its band so: get_object_or_404()
-    builds and compiles a query for every page, which cost the 2,000-listing band page 7 % of
-    its speed on PostgreSQL (make bench, "band page (2,000 listings)", uncached: 0.131 of the
-    bare view with get_object_or_404, 0.141 with this). Reading the row with the page's
-    version instead (one query less) made every *cached* band page 6 % slower (0.52 → 0.49)."""
+    """The band `pk`, or None: one plain SELECT of its columns (band_row), made a Band as the
+    ORM makes one (from_row). A band page rendered on a cache miss reads its band so:
+    get_object_or_404() builds and compiles a query for every page, which cost the 2,000-listing
+    band page 7 % of its speed on PostgreSQL (make bench, "band page (2,000 listings)",
+    uncached: 0.131 of the bare view with get_object_or_404, 0.141 with this). Reading the row
+    with the page's version instead (one query less) made every *cached* band page 6 % slower
+    (0.52 → 0.49); caching.page_band() keeps the row under the version instead."""
+    row = band_row(pk)
+    return None if row is None else from_row(Band, row)
+
+
+def band_row(pk):
+    """The band `pk`'s concrete columns as a list (its model's field order), or None."""
     if pk > MAX_ID:
         return None
     rows = _fetch(BAND_ROW, [pk])
-    return from_row(Band, rows[0]) if rows else None
+    return list(rows[0]) if rows else None
 
 
 def read_versions(sql, params=()):

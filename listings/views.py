@@ -1,5 +1,6 @@
 import logging
 import math
+from urllib.parse import urlencode
 
 from axes.helpers import get_client_username, get_cool_off
 from django.conf import settings
@@ -9,6 +10,7 @@ from django.db import DatabaseError, connection
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.text import Truncator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_safe
 
@@ -20,11 +22,12 @@ from listings.caching import (
     fan_page,
     one_band,
     one_listing,
+    page_band,
 )
 from listings.forms import ContactForm, ListingFilterForm, ShopFilterForm
 from listings.limits import contact_retry_after
 from listings.middleware import outage
-from listings.models import MAX_ID, Band, InfoPage, Listing, cards, public_cards, read_band
+from listings.models import MAX_ID, Band, InfoPage, Listing, band_cards, public_cards
 from listings.origin import absolute_url
 
 HOME_ITEMS = 8
@@ -59,29 +62,31 @@ def paginate(request, queryset):
     the page numbers to link to (the first and last, and two either side of this one) and the
     rest of the query string, which every page link keeps.
     """
+    other = other_parameters(request)
     paginator = FlatPaginator(
         queryset,
         settings.MERCHEX_PAGE_SIZE,
         version=getattr(request, "count_version", None),
-        count_key=f"{request.path}?{other_parameters(request)}",
+        count_key=f"{request.path}?{other}",
     )
-    return numbered_page(request, paginator)
+    return numbered_page(request, paginator, other)
 
 
 def other_parameters(request):
     """The query string without the page number: what picks the list."""
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
+    return urlencode(
+        [(key, value) for key, values in request.GET.lists() if key != "page" for value in values]
+    )
 
 
-def numbered_page(request, paginator):
-    """The requested page of `paginator`, with the numbers and parameters its links need."""
+def numbered_page(request, paginator, other):
+    """The requested page of `paginator`, with the numbers its links need and the rest of the
+    query string (`other`: other_parameters()), which every page link keeps."""
     page = paginator.get_page(request.GET.get("page"))
     page.linked_numbers = list(
         paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
     )
-    page.other_parameters = other_parameters(request)  # what every page link keeps
+    page.other_parameters = other
     return page
 
 
@@ -211,17 +216,15 @@ def band_list(request):
 
 @fan_page(depends_on=one_band, parameters=[*ListingFilterForm.base_fields, "page"])
 def band_detail(request, band_id, slug=None):
-    band = read_band(band_id)
+    band = page_band(request, band_id)
     if band is None:
         raise Http404("No such band")
     if not (band.published or request.preview):
         raise Http404("A draft")
     if response := canonical_redirect(request, band, slug):
         return response
-    form = ListingFilterForm(request.GET)
-    # Not band.listings, which would also give each card the band instance: cards on the
-    # band's own page do not name it (0.06 ms a page).
-    listings = form.filter(cards().filter(band=band, published=True))
+    form = ListingFilterForm.for_query(request.GET)
+    listings = form.filter(band_cards(band.pk))
     url = absolute_url(request, band.get_absolute_url())
     shown = band.shown_picture
     share = absolute_picture(request, shown) if shown else None
@@ -230,6 +233,10 @@ def band_detail(request, band_id, slug=None):
         "form": form,
         "page_obj": paginate(request, listings),
         "canonical_url": url,
+        "og_type": "music.musician",
+        "og_title": f"{band.name} merch",
+        "og_description": f"Official {band.name} merch on merchex.",
+        "og_image_alt": band.picture_alt,
         "share_picture": share,
         "band_ld": band_structured_data(band, url, share[0] if share else None),
         "draft": "" if band.published else "page",
@@ -240,7 +247,7 @@ def band_detail(request, band_id, slug=None):
 
 @fan_page(parameters=[*ShopFilterForm.base_fields, "page"])
 def listing_list(request):
-    form = ShopFilterForm(request.GET)
+    form = ShopFilterForm.for_query(request.GET)
     listings = form.filter(public_cards())
     context = {
         "form": form,
@@ -271,6 +278,10 @@ def listing_detail(request, listing_id, slug=None):
         "listing": listing,
         "photos": photos,
         "canonical_url": url,
+        "og_type": "product",
+        "og_title": listing.title,
+        "og_description": Truncator(listing.description or listing.type_label).chars(200),
+        "og_image_alt": photos[0].alt if photos else "",
         "share_picture": shared[0] if shared else None,
         "listing_ld": listing_structured_data(listing, url, [image[0] for image in shared]),
         "draft": "" if listing.is_public else ("page" if not listing.published else "band"),
@@ -296,7 +307,9 @@ def search(request):
         bands = searching.bands_named(query, SEARCH_BANDS, version)
         context["bands"], context["more_bands"] = bands[:SEARCH_BANDS], len(bands) > SEARCH_BANDS
         results = searching.Results(query, cache_key=version and f"search:{version}:{query.key}")
-        context["page_obj"] = numbered_page(request, Paginator(results, settings.MERCHEX_PAGE_SIZE))
+        context["page_obj"] = numbered_page(
+            request, Paginator(results, settings.MERCHEX_PAGE_SIZE), other_parameters(request)
+        )
         context["cut"] = len(searching.words(text, limit=None)) > searching.MAX_WORDS
         if not bands:
             context["suggestions"] = searching.suggested_bands(query, version)

@@ -273,7 +273,8 @@ def main():
         cookie = (f"Cookie: sessionid={session}",)
 
         # "Uncached": the page cache is off, so every request renders the page; the shared
-        # cache still holds the paginators' counts, as it does between two changes.
+        # cache still holds the paginators' counts and band pages' band rows, as it does
+        # between two changes.
         results = {name: {} for name in pages}
         uncached_env = {
             **env,

@@ -7,8 +7,6 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.signals import setting_changed
 from django.dispatch import receiver
-from django.http import QueryDict
-from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.html import format_html
@@ -244,26 +242,8 @@ def pagination(page):
     )
 
 
-@register.simple_tag(takes_context=True)
-def filter_form(context, form):
-    """The filter form for the current query string, rendered once per process and query.
-
-    What it shows depends only on the form's class and the query string (every choice is in
-    the code), so the HTML is kept in this process's memory, keyed by both.
-    """
-    params = tuple(
-        (key, tuple(values))
-        for key, values in sorted(context["request"].GET.lists())
-        if key != "page"
-    )
-    return render_filter_form(type(form), params)
-
-
-@functools.lru_cache(maxsize=512)
-def render_filter_form(form_class, params):
-    data = QueryDict(mutable=True)
-    for key, values in params:
-        data.setlist(key, list(values))
-    form = form_class(data)
-    form.is_valid()
-    return render_to_string("includes/filter_form.html", {"form": form, "filtered": bool(params)})
+@register.simple_tag
+def filter_form(form):
+    """A list's filter form (ListingFilterForm.for_query()), rendered once per process and
+    query string."""
+    return form.html

@@ -33,10 +33,32 @@ def test_with_the_page_cache_off_every_request_renders(
 ):
     settings.MERCHEX_PAGE_CACHE = False  # the default with DJANGO_DEBUG
     client.get(band.get_absolute_url())
-    with django_assert_num_queries(3):  # version, band, page (the count is cached)
+    with django_assert_num_queries(2):  # version, page (the band's row and count are cached)
         response = client.get(band.get_absolute_url())
     assert listing.title in response.text
     assert "ETag" not in response
+
+
+@pytest.mark.parametrize("page_cache", [True, False])
+def test_a_band_page_never_shows_a_band_row_cached_before_a_change(
+    client, settings, band, listing, page_cache, django_assert_num_queries
+):
+    """The band's row is kept under the page's version (caching.page_band): the band's other
+    pages read it from the cache, and a change to the band is on its next page at once."""
+    settings.MERCHEX_PAGE_CACHE = page_cache
+    settings.MERCHEX_PAGE_SIZE = 1
+    ListingFactory(band=band)
+    client.get(band.get_absolute_url())
+    with django_assert_num_queries(2):  # version, page: no band, no count
+        response = client.get(band.get_absolute_url(), {"page": 2})
+    assert response.context["band"].name == band.name
+    Band.objects.filter(pk=band.pk).update(name="Renamed", biography="A new story.")
+    for page in (1, 2):
+        response = client.get(band.get_absolute_url(), {"page": page}, follow=True)
+        assert response.context["band"].name == "Renamed"
+        assert "A new story." in response.text
+    Band.objects.filter(pk=band.pk).update(published=False)
+    assert client.get(band.get_absolute_url(), follow=True).status_code == 404
 
 
 def test_a_band_read_with_plain_sql_is_the_band_the_orm_reads(band):
@@ -135,6 +157,10 @@ def test_a_worker_keeps_pages_up_to_a_number_of_bytes():
     assert pages.get("page-0") is None
     pages.set("sitemap", (200, "text/xml", b"x" * 10_000, {}))  # over 1/16 of the budget
     assert pages.get("sitemap") is None
+    pages.set("band-row", [7, "A name", "b" * 20_000, True])  # a band's row: its texts count
+    assert pages.get("band-row") is None
+    pages.set("count", 12_345)
+    assert pages.get("count") == 12_345
     assert sum(pages.measure(key, page) for key, page in pages.pages.items()) == pages.size
 
 

@@ -278,6 +278,8 @@ def test_listing_page_shows_the_gallery_and_shares_the_main_picture(client):
     stem = first.image.name.rpartition(".")[0]
     big = f"http://testserver/media/{stem}-800.jpg"  # the 800 px master's largest rendition
     assert f'<meta property="og:image" content="{big}">' in page
+    assert '<meta property="og:image:alt" content="Front">' in page
+    assert '<meta property="og:type" content="product">' in page
     assert '<meta name="twitter:card" content="summary_large_image">' in page
     data = json.loads(page.split('<script type="application/ld+json">')[1].split("</script>")[0])
     assert data["image"][0] == big
@@ -290,6 +292,8 @@ def test_band_page_shows_the_band_picture(client, band):
     band.save()
     page = client.get(band.get_absolute_url()).text
     assert 'alt="The band on stage" fetchpriority="high"' in page
+    assert '<meta property="og:image:alt" content="The band on stage">' in page
+    assert '<meta property="og:type" content="music.musician">' in page
     data = json.loads(page.split('<script type="application/ld+json">')[1].split("</script>")[0])
     assert data["image"].endswith("-1000.jpg")
     assert data["image"].startswith("http://testserver/media/pictures/")

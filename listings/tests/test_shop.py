@@ -6,7 +6,9 @@ from decimal import Decimal
 
 import factory
 import pytest
+from django.http import QueryDict
 
+from listings.forms import ListingFilterForm, ShopFilterForm
 from listings.models import Listing
 from listings.tests.factories import BandFactory, ListingFactory
 
@@ -134,6 +136,30 @@ def test_band_page_filters_its_own_listings(client, band):
 def test_band_page_with_no_matching_merch_says_so(client, band):
     response = client.get(band.get_absolute_url(), {"type": "Records"})
     assert "No De La Soul merch matches these filters" in response.text
+
+
+def test_a_filter_form_is_built_once_per_query_and_shows_what_was_picked(client, band):
+    """Filter forms are kept per process and query (ListingFilterForm.for_query): the same
+    filters in any order, with any page number, get the same form; other filters their own."""
+    posters = ListingFilterForm.for_query(QueryDict("type=Posters&page=2"))
+    assert posters is ListingFilterForm.for_query(QueryDict("page=5&type=Posters"))
+    assert posters is not ShopFilterForm.for_query(QueryDict("type=Posters"))
+    assert posters.cleaned_data == {"type": "Posters", "available": False}
+    response = client.get(band.get_absolute_url(), {"type": "Posters"})
+    assert '<option value="Posters" selected>' in response.text
+    response = client.get(band.get_absolute_url(), {"type": "Records"})
+    assert '<option value="Records" selected>' in response.text
+    assert '<option value="Posters" selected>' not in response.text
+
+
+def test_a_listing_page_describes_itself_for_link_previews(client, band):
+    listing = ListingFactory(band=band, description="A" * 300, type="Posters")
+    page = client.get(listing.get_absolute_url()).text
+    assert f'<meta property="og:description" content="{"A" * 199}…">' in page
+    listing = ListingFactory(band=band, description="", type="Posters")
+    page = client.get(listing.get_absolute_url()).text
+    assert '<meta property="og:description" content="Posters">' in page
+    assert '<meta property="og:image:alt" content="">' not in page  # no picture, no image
 
 
 # Readable, stable URLs
