@@ -208,8 +208,14 @@ MIN_COMPRESSED_BYTES = 200  # below this the headers cost more than compression 
 
 def accepted_encoding(request):
     """The first of COMPRESSIONS that the request's Accept-Encoding allows, or None."""
+    # From META: request.headers would build a dict of every header for this one.
+    return preferred_encoding(request.META.get("HTTP_ACCEPT_ENCODING", ""))
+
+
+@functools.lru_cache(maxsize=256)  # browsers send a handful of distinct values
+def preferred_encoding(header):
     weights = {}
-    for part in request.headers.get("Accept-Encoding", "").split(","):
+    for part in header.split(","):
         name, _, parameter = part.partition(";")
         weight = 1.0
         if parameter.strip().startswith("q="):
