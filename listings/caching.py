@@ -29,7 +29,7 @@ import brotli
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db import InterfaceError, OperationalError
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError
 from django.db.models import Subquery
 from django.http import HttpResponse, HttpResponseNotAllowed, QueryDict
 from django.utils.cache import (
@@ -48,8 +48,6 @@ from listings.models import (
     CatalogueVersion,
     Listing,
     PageVersion,
-    band_row,
-    from_row,
     read_band,
     read_versions,
 )
@@ -59,6 +57,7 @@ PAGE_TIMEOUT = 24 * 60 * 60  # entries of older versions age out (or are evicted
 BAND_VERSION = (
     f"SELECT version FROM {PageVersion._meta.db_table} WHERE kind = 'band' AND object_id = %s"
 )
+BAND_FIELDS = [field.attname for field in Band._meta.concrete_fields]
 LISTING_VERSIONS = (
     f"SELECT kind, version FROM {PageVersion._meta.db_table} "
     "WHERE (kind = 'listing' AND object_id = %s) OR (kind = 'band' AND object_id = "
@@ -133,7 +132,7 @@ class LocalPages:
 
     Safe to keep per process because keys carry the versions of what they hold: a change makes
     every worker look up new keys. Pages are stored as plain (status, content type, body,
-    compressions) tuples, a band's row as a list (page_band).
+    compressions) tuples, a band's field values as a list (page_band).
     """
 
     def __init__(self, max_bytes):
@@ -148,7 +147,7 @@ class LocalPages:
         if isinstance(value, tuple):  # a page: the tuple, its strings and the dict's slot
             _, _, body, compressed = value
             return len(key) + len(body) + sum(map(len, compressed.values())) + 300
-        if isinstance(value, list):  # a band's row (page_band): its texts, and the rest
+        if isinstance(value, list):  # a band's fields (page_band): its texts, and the rest
             return len(key) + sum(len(item) for item in value if isinstance(item, str)) + 1000
         return len(key) + 200  # a count, a search's counts
 
@@ -242,7 +241,7 @@ def page_response(page, encoding):
 
 
 def remember(key, value):
-    """Keep `value` (a count, a band's row) in this worker's memory and the shared cache."""
+    """Keep `value` (a count, a band's fields) in this worker's memory and the shared cache."""
     local_pages.set(key, value)
     cache.set(key, value, PAGE_TIMEOUT)
 
@@ -372,23 +371,23 @@ def fan_page(view=None, *, depends_on=catalogue, parameters=()):
 def page_band(request, band_id):
     """The band of a band page being rendered, or None (no such band).
 
-    Its row is kept as the page's counts are, under the page's version, which every change to
-    the band or its merch moves on: the band's other pages (page 2, a filtered list) and every
-    render while the page cache is off read it from the cache, not the database (on PostgreSQL
-    that round trip was a fifteenth of the 2,000-listing band page's time). Staff previews, and
-    a band without a version yet, read it afresh.
+    Its field values are kept as the page's counts are, under the page's version, which every
+    change to the band or its merch moves on: the band's other pages (page 2, a filtered list)
+    and every render while the page cache is off read it from the cache, not the database (on
+    PostgreSQL that round trip was a fifteenth of the 2,000-listing band page's time). Staff
+    previews, and a band without a version yet, read it afresh.
     """
     version = getattr(request, "page_version", None)
     if not version:
         return read_band(band_id)
     key = f"band:{band_id}:{version}"
-    row = cached_page(key)
-    if row is None:
-        row = band_row(band_id)
-        if row is None:
-            return None
-        remember(key, row)
-    return from_row(Band, row)
+    values = cached_page(key)
+    if values is not None:  # as the ORM read them: no conversion again
+        return Band.from_db(DEFAULT_DB_ALIAS, BAND_FIELDS, values)
+    band = read_band(band_id)
+    if band is not None:
+        remember(key, [getattr(band, name) for name in BAND_FIELDS])
+    return band
 
 
 class FlatPaginator(Paginator):

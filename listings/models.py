@@ -681,23 +681,17 @@ def from_row(model, values):
 
 
 def read_band(pk):
-    """The band `pk`, or None: one plain SELECT of its columns (band_row), made a Band as the
-    ORM makes one (from_row). A band page rendered on a cache miss reads its band so:
+    """The band `pk`, or None: one plain SELECT of its columns, made a Band as the ORM makes
+    one (from_row). A band page rendered on a cache miss reads its band so:
     get_object_or_404() builds and compiles a query for every page, which cost the 2,000-listing
     band page 7 % of its speed on PostgreSQL (make bench, "band page (2,000 listings)",
     uncached: 0.131 of the bare view with get_object_or_404, 0.141 with this). Reading the row
     with the page's version instead (one query less) made every *cached* band page 6 % slower
-    (0.52 → 0.49); caching.page_band() keeps the row under the version instead."""
-    row = band_row(pk)
-    return None if row is None else from_row(Band, row)
-
-
-def band_row(pk):
-    """The band `pk`'s concrete columns as a list (its model's field order), or None."""
+    (0.52 → 0.49); caching.page_band() keeps the band under the version instead."""
     if pk > MAX_ID:
         return None
     rows = _fetch(BAND_ROW, [pk])
-    return list(rows[0]) if rows else None
+    return from_row(Band, rows[0]) if rows else None
 
 
 def read_versions(sql, params=()):

@@ -51,7 +51,11 @@ def test_a_band_page_never_shows_a_band_row_cached_before_a_change(
     client.get(band.get_absolute_url())
     with django_assert_num_queries(2):  # version, page: no band, no count
         response = client.get(band.get_absolute_url(), {"page": 2})
-    assert response.context["band"].name == band.name
+    kept, read = response.context["band"], Band.objects.get(pk=band.pk)
+    for field in Band._meta.concrete_fields:  # the band the ORM reads, types included
+        assert getattr(kept, field.attname) == getattr(read, field.attname), field.name
+        assert type(getattr(kept, field.attname)) is type(getattr(read, field.attname))
+    assert kept._state.adding is False
     Band.objects.filter(pk=band.pk).update(name="Renamed", biography="A new story.")
     for page in (1, 2):
         response = client.get(band.get_absolute_url(), {"page": page}, follow=True)
