@@ -240,10 +240,3 @@ def pagination(page):
     return mark_safe(
         '<nav class="pagination" aria-label="Pages"><ul>' + "".join(links) + "</ul></nav>"
     )
-
-
-@register.simple_tag
-def filter_form(form):
-    """A list's filter form (ListingFilterForm.for_query()), rendered once per process and
-    query string."""
-    return form.html
