@@ -50,6 +50,7 @@ from listings.models import (
     PageVersion,
     read_band,
     read_versions,
+    version_time,
 )
 from listings.origin import origin
 
@@ -96,7 +97,7 @@ def one_band(kwargs):
     if not rows:
         return None
     (version,) = rows[0]
-    return f"b{version}", version // 1_000_000
+    return f"b{version}", version_time(version)
 
 
 def one_listing(kwargs):
@@ -109,7 +110,7 @@ def one_listing(kwargs):
     # No band version: the listing has no band (or its band has not changed since versions
     # began; its first change creates one, and so a new key).
     band = versions.get("band", 0)
-    return f"l{versions['listing']}b{band}", max(versions["listing"], band) // 1_000_000
+    return f"l{versions['listing']}b{band}", version_time(max(versions["listing"], band))
 
 
 @functools.cache
@@ -329,7 +330,8 @@ def fan_page(view=None, *, depends_on=catalogue, parameters=()):
         except (OperationalError, InterfaceError) as exc:
             return stale_page(request, exc)
         outage.answered()
-        # The paginators' counts are cached under the page's key, or a key of their own.
+        # The paginators' counts are cached under the page's key, or a key of their own; a band
+        # page's band under the page's (page_band).
         request.page_version = versions and versions[0]
         request.count_version = versions and (versions[2] if len(versions) > 2 else versions[0])
         if not settings.MERCHEX_PAGE_CACHE or versions is None:

@@ -596,7 +596,7 @@ class CatalogueVersion(models.Model):
             counters,
         )
         found = {
-            counter: (f"{total}.{highest}", highest // 1_000_000)
+            counter: (f"{total}.{highest}", version_time(highest))
             for counter, total, highest in rows
         }
         missing = [counter for counter in counters if counter not in found]
@@ -692,6 +692,12 @@ def read_band(pk):
         return None
     rows = _fetch(BAND_ROW, [pk])
     return from_row(Band, rows[0]) if rows else None
+
+
+def version_time(version):
+    """When `version` (a page's, a catalogue shard's) was made, as a Unix time: every bump moves
+    a version to at least the clock in microseconds."""
+    return version // 1_000_000
 
 
 def read_versions(sql, params=()):
