@@ -277,21 +277,39 @@ def stale_page(request, exc):
 
 def keep_parameters(request, used):
     """Leave the view only the query parameters it uses, in their fixed order."""
+    request.GET, request.kept_query = kept_parameters(
+        request.META.get("QUERY_STRING", ""), tuple(used)
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def kept_parameters(query_string, used):
+    """(the parameters of `query_string` named in `used`, in that order, as an immutable
+    QueryDict; the same encoded): worked out once per distinct query string, which most
+    requests repeat (a list's filters, a page number), rather than parsed and encoded anew."""
+    # As WSGIRequest.GET reads it: the query string's bytes, decoded as the request would be.
+    given = QueryDict(query_string.encode("iso-8859-1"), encoding=settings.DEFAULT_CHARSET)
     kept = QueryDict(mutable=True)
     for name in used:
-        if values := request.GET.getlist(name):
+        if values := given.getlist(name):
             kept.setlist(name, values)
     kept._mutable = False
-    request.GET = kept
+    return kept, kept.urlencode()
 
 
 def url_digest(request):
-    url = f"{origin(request)}{request.path}?{request.GET.urlencode()}"
+    """Of the page's address: its origin, path and kept parameters (keep_parameters)."""
+    url = f"{origin(request)}{request.path}?{request.kept_query}"
     return hashlib.sha256(url.encode()).hexdigest()
 
 
 def stale_key(request):
     return f"stale:{release()}:{url_digest(request)}"
+
+
+@functools.lru_cache(maxsize=256)  # a page's versions change rarely: most requests repeat one
+def last_modified_date(timestamp):
+    return http_date(timestamp)
 
 
 def staff_preview(request):
@@ -360,10 +378,14 @@ def fan_page(view=None, *, depends_on=catalogue, parameters=()):
             if response.status_code == 200 and response.get("Content-Encoding") != encoding:
                 etag = f'"{release()}-{version}"'  # sent plain (too short to compress)
             response["ETag"] = etag
-            response["Last-Modified"] = http_date(last_modified)
+            response["Last-Modified"] = last_modified_date(last_modified)
             # Browsers and proxies may keep the page but must ask again (a cheap 304) each time.
-            patch_cache_control(response, public=True, no_cache=True)
-            patch_vary_headers(response, ["Accept-Encoding"])
+            if served == "hit":  # a response made here, with neither header yet
+                response["Cache-Control"] = "public, no-cache"
+                response["Vary"] = "Accept-Encoding"
+            else:  # the view's own: add to what it may have set
+                patch_cache_control(response, public=True, no_cache=True)
+                patch_vary_headers(response, ["Accept-Encoding"])
         response["X-Cache"] = served
         return response
 

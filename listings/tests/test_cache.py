@@ -104,6 +104,31 @@ def test_parameters_a_page_does_not_use_find_the_same_copy(
     assert "utm_source" not in client.get("/listings/?utm_source=x&page=1").text
 
 
+def test_a_query_reads_as_django_reads_it_whatever_the_cache_has_kept(client, band, listing):
+    listing.title = "Café Tee"
+    listing.save()
+    # Percent-encoded UTF-8, and raw UTF-8 bytes as a client may send them: both say "café".
+    for query in ["q=caf%C3%A9", "q=caf\u00c3\u00a9"]:
+        for _ in range(2):  # rendered, then from the cache: the same page
+            response = client.get("/search/", QUERY_STRING=query)
+            assert response.status_code == 200
+            assert "Café Tee" in response.text
+            assert 'value="café"' in response.text
+
+
+def test_a_page_from_the_cache_carries_the_headers_of_the_one_rendered(client, band):
+    url = band.get_absolute_url()
+    rendered = client.get(url)
+    cached = client.get(url)
+    not_modified = client.get(url, headers={"If-None-Match": cached["ETag"]})
+    served = (rendered["X-Cache"], cached["X-Cache"], not_modified.status_code)
+    assert served == ("miss", "hit", 304)
+    for header in ["Cache-Control", "Vary", "ETag", "Last-Modified"]:
+        assert rendered[header] == cached[header] == not_modified[header], header
+    assert rendered["Cache-Control"] == "public, no-cache"
+    assert rendered["Vary"] == "Accept-Encoding"
+
+
 def test_sitemaps_ignore_unknown_parameters_and_hosts(client, settings, listing):
     settings.MERCHEX_ORIGIN = "https://merch.example.com"
     first = client.get("/sitemap-listings.xml")
