@@ -122,9 +122,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 5,
     }
 # PostgreSQL: server-side parameters, and each statement prepared from its second run, so that
-# the few queries a fan page runs are planned once per connection, not on every request (the
-# card queries took 0.08-0.15 ms to plan). Measured under load: uncached pages 0.12-0.15 of the
-# bare view before, 0.13-0.17 after. Not from the first run: a migration's multi-statement DDL
+# the few queries a fan page runs are parsed once per connection and most of them planned once
+# too (the card queries took 0.08-0.15 ms to plan). Measured under load: uncached pages 0.12-0.15
+# of the bare view before, 0.13-0.17 after. PostgreSQL still plans afresh, by its own choice
+# (plan_cache_mode=auto), the statements whose best plan depends on the values: a band's cards
+# (2 or 2,000 listings) and a search's words. Forcing generic plans would save a band page
+# 0.1 ms of its 2.8, but made a common word's search 11 times slower and a band's fifth page
+# twice as slow: left as it is. Not from the first run: a migration's multi-statement DDL
 # cannot be prepared. Off behind a pooler that cannot keep prepared statements (PgBouncer in
 # transaction mode before 1.21): DJANGO_DB_PREPARED=false.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
