@@ -413,34 +413,54 @@ class Listing(models.Model):
         return self.published and (self.band_id is None or self.band.published)
 
 
-# The querysets of listing cards, each built once per process and cloned for each page:
+# The querysets of fan pages' lists, each built once per process and cloned for each page:
 # resolving the card's columns and joins again for every page cost it up to 0.2 ms, a clone a
 # third of that. Chain on them (filter, order_by...); the built queries themselves never run.
 
 
 def cards_with_band():
     """Listing.objects.with_band()."""
-    return _card_querysets()["with_band"].all()
+    return _fan_querysets()["with_band"].all()
 
 
 def band_cards(band_id):
     """A band's published listings, as its page lists them. Not band.listings, which would
     also give each card the band instance: cards on the band's own page do not name it
     (0.06 ms a page)."""
-    return _card_querysets()["published"].filter(band_id=band_id)
+    return _fan_querysets()["published"].filter(band_id=band_id)
 
 
 def public_cards():
     """Listing.objects.public().with_band(): what the shop lists."""
-    return _card_querysets()["public"].all()
+    return _fan_querysets()["public"].all()
+
+
+def cards_for_sale():
+    """What the shop lists and is not sold, newest first."""
+    return _fan_querysets()["for_sale"].all()
+
+
+def home_cards():
+    """cards_for_sale(), what staff featured first: the home page's merch."""
+    return _fan_querysets()["home"].all()
+
+
+def home_bands():
+    """Published, active bands, those staff featured first, then from A, with the columns the
+    home page shows (the chain cost its page 0.15 ms when built for each render)."""
+    return _fan_querysets()["home_bands"].all()
 
 
 @functools.cache
-def _card_querysets():
+def _fan_querysets():
+    for_sale = Listing.objects.public().with_band().available()
     return {
         "with_band": Listing.objects.with_band(),
         "published": Listing.objects.for_cards().filter(published=True),
         "public": Listing.objects.public().with_band(),
+        "for_sale": for_sale,
+        "home": for_sale.featured_first(),
+        "home_bands": Band.objects.public().active().featured_first().only("name", "genre"),
     }
 
 

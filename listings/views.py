@@ -27,7 +27,17 @@ from listings.caching import (
 from listings.forms import ContactForm, ListingFilterForm, ShopFilterForm
 from listings.limits import contact_retry_after
 from listings.middleware import outage
-from listings.models import MAX_ID, Band, InfoPage, Listing, band_cards, public_cards
+from listings.models import (
+    MAX_ID,
+    Band,
+    InfoPage,
+    Listing,
+    band_cards,
+    cards_for_sale,
+    home_bands,
+    home_cards,
+    public_cards,
+)
 from listings.origin import absolute_url
 
 HOME_ITEMS = 8
@@ -187,13 +197,12 @@ def home(request):
     """What staff put forward first (featured bands and merch, in their order), then the
     bands from A and the newest merch. Each is one query read in an index's order; with merch
     featured, the newest merch is a second one."""
-    bands = Band.objects.public().active().featured_first().only("name", "genre")[:HOME_ITEMS]
-    for_sale = public_cards().available()
-    rows = list(for_sale.featured_first()[:HOME_ITEMS])
+    bands = home_bands()[:HOME_ITEMS]
+    rows = list(home_cards()[:HOME_ITEMS])
     featured = [row for row in rows if row.featured_position is not None]
     newest = rows
     if featured:
-        newest = for_sale.filter(featured_position__isnull=True)[:HOME_ITEMS]
+        newest = cards_for_sale().filter(featured_position__isnull=True)[:HOME_ITEMS]
     context = {
         "bands": bands,
         "featured": featured,

@@ -198,6 +198,20 @@ def listing_cards(listings, heading="h3", show_band=False, eager=2):
 
 
 @register.simple_tag
+def band_grid(bands):
+    """The home page's bands: a link to each, and its genre. Built in Python as the cards are
+    (through the template engine these eight links cost the page 0.13 ms); names are escaped,
+    paths made of the script prefix (escaped), ids and slugs."""
+    band_path = escape(get_script_prefix()) + detail_path("listings:band-detail")
+    items = "".join(
+        f'<li><a href="{band_path.format(band.pk, band.slug)}">{escape(band.name)}</a> '
+        f'<span class="muted">{escape(band.genre_label)}</span></li>'
+        for band in bands
+    )
+    return mark_safe(f'<ul class="band-grid">{items}</ul>')
+
+
+@register.simple_tag
 def result_count(page, noun="item"):
     """ "5,012 items, 25–48 shown": how long the list is and where this page is in it."""
     paginator = page.paginator
