@@ -453,11 +453,12 @@ def home_bands():
 
 @functools.cache
 def _fan_querysets():
-    for_sale = Listing.objects.public().with_band().available()
+    public = Listing.objects.public().with_band()
+    for_sale = public.available()
     return {
         "with_band": Listing.objects.with_band(),
         "published": Listing.objects.for_cards().filter(published=True),
-        "public": Listing.objects.public().with_band(),
+        "public": public,
         "for_sale": for_sale,
         "home": for_sale.featured_first(),
         "home_bands": Band.objects.public().active().featured_first().only("name", "genre"),

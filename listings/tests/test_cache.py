@@ -13,8 +13,19 @@ from django.urls import reverse
 
 from listings.caching import CappedCountPaginator, FlatPaginator, LocalPages
 from listings.forms import ShopFilterForm
-from listings.models import Band, CatalogueVersion, Listing, ListingPhoto, PageVersion, read_band
+from listings.models import (
+    Band,
+    CatalogueVersion,
+    Listing,
+    ListingPhoto,
+    PageVersion,
+    cards_for_sale,
+    home_bands,
+    home_cards,
+    read_band,
+)
 from listings.tests.factories import BandFactory, ListingFactory
+from listings.views import HOME_ITEMS
 from merchex.cache import DiskCache
 
 pytestmark = pytest.mark.django_db
@@ -695,8 +706,9 @@ def test_every_order_of_the_shop_list_is_read_from_an_index(sort):
 
 def test_the_home_pages_orders_are_read_from_an_index():
     ListingFactory.create_batch(5)
-    assert not sorts_rows(Band.objects.public().active().featured_first()[:8])
-    assert not sorts_rows(Listing.objects.public().available().featured_first().with_band()[:16])
+    assert not sorts_rows(home_bands()[:HOME_ITEMS])
+    assert not sorts_rows(home_cards()[:HOME_ITEMS])
+    assert not sorts_rows(cards_for_sale().filter(featured_position__isnull=True)[:HOME_ITEMS])
 
 
 def test_admin_changelist_never_counts_past_the_cap(admin_client, monkeypatch):
