@@ -19,7 +19,6 @@ from listings.models import (
     Listing,
     ListingPhoto,
     PageVersion,
-    cards_for_sale,
     home_bands,
     home_cards,
     read_band,
@@ -708,7 +707,6 @@ def test_the_home_pages_orders_are_read_from_an_index():
     ListingFactory.create_batch(5)
     assert not sorts_rows(home_bands()[:HOME_ITEMS])
     assert not sorts_rows(home_cards()[:HOME_ITEMS])
-    assert not sorts_rows(cards_for_sale().filter(featured_position__isnull=True)[:HOME_ITEMS])
 
 
 def test_admin_changelist_never_counts_past_the_cap(admin_client, monkeypatch):
