@@ -13,6 +13,7 @@ logger = logging.getLogger(__name__)
 
 # PostgreSQL's deadlock_detected and serialization_failure; SQLite's busy writer.
 CONFLICT_SQLSTATES = {"40P01", "40001"}
+SQLITE_CONFLICTS = ("database is locked", "database table is locked")
 RETRY_AFTER_SECONDS = 10
 
 
@@ -22,7 +23,10 @@ def is_conflict(exc):
     cause = exc.__cause__
     if getattr(cause, "sqlstate", None) in CONFLICT_SQLSTATES:
         return True
-    return "database is locked" in str(exc)
+    # SQLite: another connection holds the write lock (SQLITE_BUSY, "database is locked"), or
+    # in a shared cache, as the in-memory test database is, the table (SQLITE_LOCKED, "database
+    # table is locked", raised at once, without waiting out the busy timeout).
+    return any(text in str(exc) for text in SQLITE_CONFLICTS)
 
 
 def run_with_retry(work, *, attempts=4, atomic=True):

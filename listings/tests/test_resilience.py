@@ -339,6 +339,7 @@ def test_no_version_row_is_locked_by_every_writer(band):
 @pytest.mark.django_db
 def test_only_conflicts_are_retried():
     assert is_conflict(OperationalError("database is locked"))
+    assert is_conflict(OperationalError("database table is locked"))
     assert not is_conflict(OperationalError("no such table: listings_band"))
     calls = []
 
