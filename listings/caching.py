@@ -276,7 +276,8 @@ def stale_page(request, exc):
 
 
 def keep_parameters(request, used):
-    """Leave the view only the query parameters it uses, in their fixed order."""
+    """Leave the view only the query parameters it uses, in their fixed order
+    (`request.GET`), and note them encoded for the page's key (`request.kept_query`)."""
     request.GET, request.kept_query = kept_parameters(
         request.META.get("QUERY_STRING", ""), tuple(used)
     )
