@@ -130,6 +130,29 @@ class Price(widgets.DecimalWidget):
             raise ValueError(f"“{value}” is not a price: write it like 12.50.") from None
 
 
+class YesNo(widgets.Widget):
+    """A yes/no cell: yes/no, y/n, true/false or 1/0 in any case (or a spreadsheet's own
+    TRUE/FALSE); anything else, an empty cell included, is a row error, never a guess."""
+
+    WORDS = {"yes": True, "y": True, "true": True, "1": True, "no": False, "n": False}
+    WORDS |= {"false": False, "0": False}
+
+    def __init__(self, column):
+        super().__init__()
+        self.column = column
+
+    def clean(self, value, row=None, **kwargs):
+        if isinstance(value, bool):
+            return value
+        text = str(value if value is not None else "").strip().lower().removesuffix(".0")
+        if text not in self.WORDS:
+            raise ValueError(f"“{value or ''}” in column {self.column} is not yes or no.")
+        return self.WORDS[text]
+
+    def render(self, value, obj=None, **kwargs):
+        return "yes" if value else "no"
+
+
 class Year(widgets.IntegerWidget):
     def clean(self, value, row=None, **kwargs):
         try:
@@ -214,7 +237,13 @@ class CatalogueOptions:
     batch_size = 1000
 
 
+def yes_no(name):
+    return fields.Field(attribute=name, column_name=name, widget=YesNo(name))
+
+
 class BandResource(CatalogueResource):
+    active = yes_no("active")
+    published = yes_no("published")
     year_formed = fields.Field(attribute="year_formed", column_name="year_formed", widget=Year())
     genre = fields.Field(
         attribute="genre", column_name="genre", widget=ChoiceByValueOrLabel(Band.Genre.choices)
@@ -235,6 +264,8 @@ class BandResource(CatalogueResource):
 
 
 class ListingResource(CatalogueResource):
+    sold = yes_no("sold")
+    published = yes_no("published")
     band = fields.Field(attribute="band", column_name="band", widget=BandByName())
     price = fields.Field(attribute="price", column_name="price", widget=Price())
     year = fields.Field(attribute="year", column_name="year", widget=Year())

@@ -177,6 +177,14 @@ BAD_ROWS = {
         ["", "Tee", "", "Clothing", "", "ten", "0", "1", ""],
         "“ten” is not a price",
     ),
+    "sold neither yes nor no": (
+        ["", "Tee", "", "Clothing", "", "", "maybe", "yes", ""],
+        "“maybe” in column sold is not yes or no",
+    ),
+    "published left empty": (
+        ["", "Tee", "", "Clothing", "", "", "no", "", ""],
+        "in column published is not yes or no",
+    ),
 }
 
 
@@ -191,6 +199,31 @@ def test_a_bad_row_is_named_with_its_reason_and_nothing_is_written(admin_client,
     assert any(reason in message for message in errors[2]), errors
     assert "confirm_form" not in response.context  # no way to go on
     assert not Listing.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("cells", "expected"),
+    [
+        (("yes", "No"), (True, False)),
+        (("Y", "n"), (True, False)),
+        (("TRUE", "false"), (True, False)),
+        (("1", "0"), (True, False)),
+        (("no", "YES"), (False, True)),
+    ],
+)
+def test_yes_no_columns_read_every_usual_spelling(admin_client, cells, expected):
+    sold, published = cells
+    rows = [["", "Tee", "", "Clothing", "", "", sold, published, ""]]
+    response = preview(admin_client, csv_file(rows))
+    assert row_errors(response) == {}
+    confirm(admin_client, response)
+    assert Listing.objects.values_list("sold", "published").get() == expected
+
+
+def test_export_writes_yes_and_no(admin_client):
+    ListingFactory(sold=True, published=False, band=None)
+    header, row = exported_rows(admin_client)
+    assert (row[header.index("sold")], row[header.index("published")]) == ("yes", "no")
 
 
 def test_an_id_twice_in_one_file_is_refused(admin_client, bjork):
