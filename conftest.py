@@ -15,33 +15,10 @@ from listings.tests.servers import free_port
 
 @pytest.fixture(autouse=True)
 def empty_cache():
-    """Each test starts with no cached pages or counts (the caching tests count on it)."""
-    from listings import caching
+    """Each test starts with no cached pages, versions or counts."""
+    from django.core.cache import cache
 
-    caching.clear()
-
-
-@pytest.fixture(autouse=True)
-def bumps_at_each_statement(request):
-    """On PostgreSQL a transaction's version bumps are made when it commits (listings.triggers).
-    A test that runs in a transaction rolled back at its end, never committed, has them made at
-    the end of each statement instead, as a committed write would have them. Tests that commit
-    (transactional ones, the browser's, the probes in other processes) take the real path."""
-    names = request.fixturenames
-    marker = request.node.get_closest_marker("django_db")
-    commits = {"transactional_db", "live_server"} & set(names) or (
-        marker and marker.kwargs.get("transaction")
-    )
-    if commits or not ("db" in names or marker):
-        return
-    request.getfixturevalue("db")
-    from django.db import connection
-
-    from listings.triggers import APPLY
-
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"SET CONSTRAINTS {APPLY} IMMEDIATE")
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ from import_export.admin import ImportExportMixin
 
 from listings.caching import CappedCountPaginator
 from listings.info_pages import DEFAULTS as REQUIRED_INFO_PAGES
-from listings.models import Band, InfoPage, Listing, ListingPhoto
+from listings.models import Band, InfoPage, Listing, ListingPhoto, pages_changed
 from listings.pictures import PictureFormField, rendition_widths
 from listings.resources import FORMATS, BandResource, ListingResource, UploadForm
 
@@ -108,15 +108,16 @@ class FeaturedFilter(IsSetFilter):
 
 def locked(queryset):
     """The rows of `queryset`, locked now in primary-key order (SELECT ... FOR UPDATE), as a
-    queryset to update or delete them by.
+    queryset to update or delete them by; their fan pages are refreshed when it commits.
 
     An UPDATE locks rows in whatever order its plan reads them. Staff writers that meet on the
     same rows (bulk actions, inline saves) all take them in this one order first, so none can
     hold a row that another waits for while waiting for one the other holds: no deadlock
     between them. Call it inside a transaction (the lock lasts until it ends).
     """
-    rows = queryset.model._base_manager.filter(pk__in=queryset.values("pk"))
-    list(rows.select_for_update().order_by("pk").values_list("pk", flat=True))
+    rows = queryset.model.objects.filter(pk__in=queryset.values("pk"))
+    pks = list(rows.select_for_update().order_by("pk").values_list("pk", flat=True))
+    pages_changed(queryset.model, pks)
     return rows
 
 
@@ -131,7 +132,7 @@ class LockInOrder:
             if inline.has_changed() or inline in formset.deleted_forms
         ]
         if changed:
-            locked(formset.model._base_manager.filter(pk__in=changed))
+            locked(formset.model.objects.filter(pk__in=changed))
         super().save_formset(request, form, formset, change)
 
 

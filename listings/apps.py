@@ -22,8 +22,8 @@ class ListingsConfig(AppConfig):
 
         connection_created.connect(register_sqlite_functions, dispatch_uid="merchex-sqlite-fold")
         # After Django has created this app's permissions (auth's own post_migrate handler).
-        # Then: the catalogue-version triggers (a rebuilt SQLite table loses them) and the
-        # "Shop staff" group, both brought in step with the models.
+        # Then: the search index's triggers (a rebuilt SQLite table loses them) and the
+        # "Shop staff" group, both brought in step with the models; cached pages made afresh.
         post_migrate.connect(after_migrate, sender=self, dispatch_uid="merchex-after-migrate")
         pre_migrate.connect(before_migrate, sender=self, dispatch_uid="merchex-before-migrate")
 
@@ -39,14 +39,14 @@ def before_migrate(using, **kwargs):
 def after_migrate(using, plan=None, **kwargs):
     from django.db import connections
 
-    from listings import triggers
+    from listings import caching, triggers
     from listings.roles import sync_shop_staff
 
     connection = connections[using]
     if plan:  # migrations ran, with no trigger watching: the search index may be behind
         triggers.refresh_search(connection)
     triggers.install(connection)
-    triggers.bump_everything(connection)
+    caching.bump_everything()
     sync_shop_staff()
 
 

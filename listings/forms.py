@@ -1,56 +1,26 @@
-import functools
-
 from django import forms
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db.models import F
 from django.db.models.lookups import IsNull
-from django.http import QueryDict
-from django.template.loader import render_to_string
-from django.utils.functional import cached_property
 
 from listings.models import Band, Listing
 from listings.origin import absolute_url
 
 
-class FixedChoiceField(forms.ChoiceField):
-    """A ChoiceField whose choices are fixed in the code, shared by every form built from it.
-
-    Django deep-copies each field, choices included, for every form it builds: a filter form on
-    every fan page request would copy the genre and type lists each time.
-    """
-
-    def __deepcopy__(self, memo):
-        return forms.Field.__deepcopy__(self, memo)  # the widget and messages, not the choices
-
-
 class ListingFilterForm(forms.Form):
     """What a fan can narrow a band's merch down to. Invalid values are dropped, not fatal."""
 
-    type = FixedChoiceField(choices=[("", "All types"), *Listing.Type.choices], required=False)
+    type = forms.ChoiceField(choices=[("", "All types"), *Listing.Type.choices], required=False)
     available = forms.BooleanField(required=False, label="Available only")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, label_suffix="", **kwargs)
 
-    @classmethod
-    def for_query(cls, query):
-        """This form for a request's query string (its own fields' values), validated: one
-        per process and query. Every choice is in the code, so a query always cleans to the
-        same filters and renders the same form; building and cleaning it for each page cost a
-        list page 0.1 ms. Shared, so read-only: nothing changes a form once it is built."""
-        params = tuple(
-            (name, tuple(query.getlist(name))) for name in cls.base_fields if name in query
-        )
-        return _validated(cls, params)
-
-    @cached_property
-    def html(self):
-        """The form as a page shows it, rendered once: includes/filter_form.html writes out
-        every <option>, which Django's widget templates would each render through the template
-        engine, at more than the rest of the page costs."""
-        context = {"form": self, "filtered": bool(self.data)}
-        return render_to_string("includes/filter_form.html", context)
+    @property
+    def filtered(self):
+        """Whether any of the form's filters is in the query (the page shows "Clear")."""
+        return any(name in self.data for name in self.fields)
 
     def filter(self, listings):
         self.is_valid()  # invalid fields are left out of cleaned_data and reported in the page
@@ -60,16 +30,6 @@ class ListingFilterForm(forms.Form):
         if data.get("available"):
             listings = listings.available()
         return listings
-
-
-@functools.lru_cache(maxsize=512)
-def _validated(form_class, params):
-    data = QueryDict(mutable=True)
-    for name, values in params:
-        data.setlist(name, list(values))
-    form = form_class(data)
-    form.is_valid()
-    return form
 
 
 class ShopFilterForm(ListingFilterForm):
@@ -86,10 +46,10 @@ class ShopFilterForm(ListingFilterForm):
         "price-desc": ("Price, high to low", ["sold", IsNull(F("price"), True), "-price", "-id"]),
     }
 
-    genre = FixedChoiceField(
+    genre = forms.ChoiceField(
         choices=[("", "All genres"), *Band.Genre.choices], required=False, label="Band genre"
     )
-    sort = FixedChoiceField(
+    sort = forms.ChoiceField(
         choices=[(key, label) for key, (label, _) in SORTS.items()], required=False, label="Sort by"
     )
     field_order = ["type", "genre", "available", "sort"]

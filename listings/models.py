@@ -4,16 +4,17 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import InterfaceError, OperationalError, connection, models
-from django.db.models import F, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce, Greatest, Lower
+from django.db import models
+from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, Lower
 from django.db.models.lookups import IsNull
-from django.db.models.signals import post_delete
+from django.db.models.signals import post_delete, post_save, pre_delete
 from django.dispatch import receiver
-from django.urls import get_script_prefix, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from listings import caching
 from listings.pictures import Picture, PictureField, PictureMixin, delete_after_commit
 
 FIRST_YEAR = 1900
@@ -52,37 +53,9 @@ class Unaccent(models.Func):
         return self.as_sql(compiler, connection, template="UNACCENT(LOWER(%(expressions)s))")
 
 
-@functools.cache
-def detail_path(name):
-    """The path of detail page `name` as a format string, found once with reverse().
-
-    reverse() costs more than everything else in a listing card, and a page links to dozens of
-    bands and listings; formatting a string found by reverse() keeps the URLconf the only place
-    where paths are defined (test_models checks the two agree).
-    """
-    path = reverse(name, args=[123456789, "slug-placeholder"])
-    path = path.removeprefix(get_script_prefix()).replace("123456789-slug-placeholder", "{}-{}")
-    return path
-
-
-def detail_url(name, pk, slug):
-    return get_script_prefix() + detail_path(name).format(pk, slug)
-
-
-def choice_label(choices, value):
-    """The label of `value` in a TextChoices class, quicker than Model.get_FOO_display()."""
-    member = choices._value2member_map_.get(value)
-    return member.label if member is not None else value
-
-
-@functools.lru_cache(maxsize=4096)  # a pure function, called for every link on a page
 def readable_slug(text, fallback):
     """The URL slug for `text`; names with no Latin letters still get a working one."""
     return slugify(text)[:60].strip("-") or fallback
-
-
-def band_slug(name):
-    return readable_slug(name, "band")
 
 
 FEATURED_HELP = "Put it forward on the home page: 1 comes first. Empty: not featured."
@@ -203,7 +176,7 @@ class Band(PictureMixin, models.Model):
         self.save_picture(functools.partial(super().save, *args, **kwargs), picture_in_use)
 
     def get_absolute_url(self):
-        return detail_url("listings:band-detail", self.pk, self.slug)
+        return reverse("listings:band-detail", args=[self.pk, self.slug])
 
     def clean(self):
         if self.picture and not self.picture_alt.strip():
@@ -218,12 +191,8 @@ class Band(PictureMixin, models.Model):
         return Picture(picture.name, self.picture_width, self.picture_height, self.picture_alt)
 
     @property
-    def genre_label(self):
-        return choice_label(self.Genre, self.genre)
-
-    @property
     def slug(self):
-        return band_slug(self.name)
+        return readable_slug(self.name, "band")
 
     @property
     def is_public(self):
@@ -254,23 +223,12 @@ class ListingQuerySet(models.QuerySet):
         return self.filter(published=True).exclude(band__published=False)
 
     def for_cards(self):
-        """What a listing card shows, its main picture's columns joined in: one query for a
-        whole page. Plain columns, not select_related("cover"): building a photo instance for
-        every card cost a band page 0.19 ms of its 2 ms. An id-only query (the paginator's
-        deferred join) reads none of them, and both databases then drop the join."""
-        return self.only(*Listing.CARD_FIELDS).annotate(
-            cover_image=F("cover__image"),
-            cover_width=F("cover__image_width"),
-            cover_height=F("cover__image_height"),
-            cover_alt=F("cover__alt_text"),
-            cover_decorative=F("cover__decorative"),
-        )
+        """What a listing card shows, its main picture joined in: one query for a whole page."""
+        return self.select_related("cover")
 
     def with_band(self):
-        """Cards with their band's name joined in too (`band_name`, beside `band_id`): a plain
-        column, as for_cards() reads the picture, not select_related("band"), whose band
-        instance per card cost a page of 20 cards 0.11 ms."""
-        return self.for_cards().annotate(band_name=F("band__name"))
+        """Cards that also name their band."""
+        return self.select_related("cover", "band")
 
 
 class Listing(models.Model):
@@ -279,9 +237,6 @@ class Listing(models.Model):
         CLOTHING = "Clothing"
         POSTERS = "Posters"
         MISC = "Misc", "Miscellaneous"
-
-    # The columns a listing card needs; list pages load only these (and the cover's: for_cards).
-    CARD_FIELDS = ("title", "sold", "year", "type", "price", "band", "featured_position")
 
     title = models.CharField(max_length=100)
     description = models.TextField(blank=True)
@@ -379,7 +334,15 @@ class Listing(models.Model):
         return self.title
 
     def get_absolute_url(self):
-        return detail_url("listings:listing-detail", self.pk, self.slug)
+        return reverse("listings:listing-detail", args=[self.pk, self.slug])
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        """Note the band the row was read with: a save that moves the listing to another band
+        refreshes the old band's page too (listing_changed)."""
+        instance = super().from_db(db, field_names, values)
+        instance.loaded_band_id = dict(zip(field_names, values, strict=True)).get("band_id")
+        return instance
 
     def refresh_cover(self):
         """Point `cover` at the first photo, in one statement (none left: no cover)."""
@@ -392,77 +355,18 @@ class Listing(models.Model):
         return cover.shown_picture if cover else None
 
     @property
-    def card_picture(self):
-        """The main picture as a card shows it, from the columns for_cards() joins in."""
-        if not self.cover_image:
-            return None
-        alt = "" if self.cover_decorative else self.cover_alt
-        return Picture(self.cover_image, self.cover_width, self.cover_height, alt)
-
-    @property
-    def type_label(self):
-        return choice_label(self.Type, self.type)
-
-    @property
     def slug(self):
         return readable_slug(self.title, "item")
+
+    @property
+    def placeholder(self):
+        """The static drawing of the kind of item, for listings without a picture."""
+        return f"img/placeholder-{self.type.lower()}.svg"
 
     @property
     def is_public(self):
         """Whether fans may see it (as ListingQuerySet.public(); the band is loaded if unloaded)."""
         return self.published and (self.band_id is None or self.band.published)
-
-
-# The querysets of fan pages' lists, each built once per process and cloned for each page:
-# resolving the card's columns and joins again for every page cost it up to 0.2 ms, a clone a
-# third of that. Chain on them (filter, order_by...); the built queries themselves never run.
-
-
-def cards_with_band():
-    """Listing.objects.with_band()."""
-    return _fan_querysets()["with_band"].all()
-
-
-def band_cards(band_id):
-    """A band's published listings, as its page lists them. Not band.listings, which would
-    also give each card the band instance: cards on the band's own page do not name it
-    (0.06 ms a page)."""
-    return _fan_querysets()["published"].filter(band_id=band_id)
-
-
-def public_cards():
-    """Listing.objects.public().with_band(): what the shop lists."""
-    return _fan_querysets()["public"].all()
-
-
-def cards_for_sale():
-    """What the shop lists and is not sold, newest first."""
-    return _fan_querysets()["for_sale"].all()
-
-
-def home_cards():
-    """cards_for_sale(), what staff featured first: the home page's merch."""
-    return _fan_querysets()["home"].all()
-
-
-def home_bands():
-    """Published, active bands, those staff featured first, then from A, with the columns the
-    home page shows (the chain cost its page 0.15 ms when built for each render)."""
-    return _fan_querysets()["home_bands"].all()
-
-
-@functools.cache
-def _fan_querysets():
-    public = Listing.objects.public().with_band()
-    for_sale = public.available()
-    return {
-        "with_band": Listing.objects.with_band(),
-        "published": Listing.objects.for_cards().filter(published=True),
-        "public": public,
-        "for_sale": for_sale,
-        "home": for_sale.featured_first(),
-        "home_bands": Band.objects.public().active().featured_first().only("name", "genre"),
-    }
 
 
 class ListingPhoto(PictureMixin, models.Model):
@@ -558,192 +462,34 @@ class InfoPage(models.Model):
         return reverse("listings:info-page", args=[self.slug])
 
 
-class CatalogueVersion(models.Model):
-    """Versions of the whole catalogue, bumped by database triggers (listings.triggers).
-
-    Counter CATALOGUE changes with every write to a band, a listing or a photo; BANDS with every
-    write to a band (the band list shows nothing else); MEMBERSHIP when a write can change which
-    listings a list holds, and so its count: a listing added or removed, or its band, type,
-    availability or published state changed; a band's genre or published state (a price edit
-    leaves every count as it was). Triggers catch every write, whatever makes it: admin forms,
-    inlines, bulk actions, QuerySet.update(), deletes, loaddata, raw SQL. Lists are cached under
-    these versions, so the first request after a change, in any process, renders a fresh page.
-
-    Each counter is split into shards, one row each, and a write transaction bumps one of them
-    (on PostgreSQL the shard of its transaction id, when it commits; SQLite, one writer at a
-    time, always shard 0): there is no single row that every writer must lock. A counter's
-    version is read from all of its shards at once, as their sum and their highest: every
-    commit moves one shard forward, so the sum grows; and since a bump moves its shard to at
-    least the clock in microseconds, after a restored backup the highest is beyond every number
-    used before it. So a version is never seen twice for different data.
-    """
-
-    CATALOGUE, BANDS, MEMBERSHIP = 1, 2, 3
-    SHARDS = 8
-    ROW_IDS = 16  # a shard's row has id counter * ROW_IDS + shard (row_id): never a sequence's
-
-    counter = models.PositiveSmallIntegerField()
-    shard = models.PositiveSmallIntegerField(default=0)
-    version = models.BigIntegerField(default=1)
-    changed_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["counter", "shard"]
-        constraints = [
-            models.UniqueConstraint(fields=["counter", "shard"], name="one_row_per_shard"),
-        ]
-
-    def __str__(self):
-        return (
-            f"counter {self.counter}, shard {self.shard}: version {self.version} "
-            f"({self.changed_at:%Y-%m-%d %H:%M:%S})"
-        )
-
-    @classmethod
-    def current(cls, counter=CATALOGUE):
-        """(version, last change as a Unix time) of one counter: one query."""
-        return cls.read([counter])[counter]
-
-    @classmethod
-    def read(cls, counters):
-        """{counter: (version, last change as a Unix time)} of `counters`, in one query. A
-        version is the text "<sum>.<highest>" of the counter's shards. Every bump moves a shard
-        to at least the clock in microseconds, so the highest is also when the counter last
-        changed (as a page's version is: caching.one_band)."""
-        table, placeholders = cls._meta.db_table, ", ".join(["%s"] * len(counters))
-        rows = read_versions(
-            f"SELECT counter, SUM(version), MAX(version) FROM {table} "
-            f"WHERE counter IN ({placeholders}) GROUP BY counter",
-            counters,
-        )
-        found = {
-            counter: (f"{total}.{highest}", version_time(highest))
-            for counter, total, highest in rows
-        }
-        missing = [counter for counter in counters if counter not in found]
-        if missing:
-            # A counter's rows are gone (e.g. `manage.py flush`): start again from the clock
-            # in microseconds, as the migrations do, beyond any version cached before.
-            for counter in missing:
-                cls.restart(counter)
-            return cls.read(counters)
-        return found
-
-    @classmethod
-    def restart(cls, counter=CATALOGUE):
-        """Move every shard of `counter` to at least the clock, in microseconds: beyond every
-        number used before (the triggers do as much on each write; this is for a lost row)."""
-        now = timezone.now()
-        version = int(now.timestamp() * 1_000_000)
-        # A typed Value: with server-side parameters (settings) a bare int would be sent as a
-        # 4-byte integer, and a number of microseconds silently cut to 32 bits.
-        clock = Value(version, output_field=models.BigIntegerField())
-        updated = cls.objects.filter(counter=counter).update(
-            version=Greatest(F("version") + 1, clock), changed_at=now
-        )
-        if not updated:  # (another process may be doing the same: its row will do)
-            row = cls(pk=cls.row_id(counter, 0), counter=counter, version=version, changed_at=now)
-            cls.objects.bulk_create([row], ignore_conflicts=True)
-
-    @classmethod
-    def row_id(cls, counter, shard):
-        """The id of a counter's shard: fixed, so that rows loaded from a dump and rows the
-        triggers make can never take the same id."""
-        return counter * cls.ROW_IDS + shard
+# Cached fan pages (listings.caching): every save or delete refreshes the pages it shows on.
+# Paths that skip signals (QuerySet.update(): bulk actions) call pages_changed themselves;
+# imports and commands that write many rows, caching.bump_everything().
 
 
-class PageVersion(models.Model):
-    """The version of one band's or one listing's pages, bumped by database triggers.
-
-    A listing's page shows the listing, its photos and its band: it is cached under the
-    listing's and the band's versions. A band's page shows the band and its listings: any change
-    to the band, to one of its listings or to their photos bumps the band's version. Lists,
-    search and sitemaps show the whole catalogue (CatalogueVersion). So a change re-renders the
-    pages it can affect and no other. Like the catalogue's, each bump moves a version to at
-    least the clock in microseconds (listings.triggers).
-    """
-
-    class Kind(models.TextChoices):
-        BAND = "band"
-        LISTING = "listing"
-
-    kind = models.CharField(max_length=8, choices=Kind.choices)
-    object_id = models.BigIntegerField()
-    version = models.BigIntegerField()
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["kind", "object_id"], name="one_version_per_page"),
-        ]
-
-    def __str__(self):
-        return f"{self.kind} {self.object_id}: version {self.version}"
+def pages_changed(model, pks):
+    """Refresh, when the transaction commits, the pages the rows `pks` of `model` show on."""
+    if model is Band:
+        listings = Listing.objects.filter(band__in=pks).values_list("pk", flat=True)
+        caching.bump_rows(bands=pks, listings=listings)
+    elif model is Listing:
+        bands = Listing.objects.filter(pk__in=pks).values_list("band_id", flat=True)
+        caching.bump_rows(bands=bands, listings=pks)
 
 
-BAND_ROW = (
-    f"SELECT {', '.join(field.column for field in Band._meta.concrete_fields)} "
-    f"FROM {Band._meta.db_table} WHERE id = %s"
-)
+@receiver([post_save, pre_delete], sender=Band)
+def band_changed(sender, instance, **kwargs):
+    # Its listings' pages show it: refreshed with it (before a delete lets go of them).
+    pages_changed(Band, [instance.pk])
 
 
-def from_row(model, values):
-    """An instance of `model` from a row of its concrete fields' columns, read with plain SQL,
-    converted as the ORM converts what it reads (SQLite's 0/1 booleans and text dates...)."""
-    fields = model._meta.concrete_fields
-    converted = []
-    for field, value in zip(fields, values, strict=True):
-        column = field.get_col(model._meta.db_table)
-        for converter in connection.ops.get_db_converters(column) + field.get_db_converters(
-            connection
-        ):
-            value = converter(value, column, connection)
-        converted.append(value)
-    return model.from_db(connection.alias, [field.attname for field in fields], converted)
+@receiver([post_save, post_delete], sender=Listing)
+def listing_changed(sender, instance, **kwargs):
+    bands = [instance.band_id, getattr(instance, "loaded_band_id", None)]
+    caching.bump_rows(bands=bands, listings=[instance.pk])
+    instance.loaded_band_id = instance.band_id
 
 
-def read_band(pk):
-    """The band `pk`, or None: one plain SELECT of its columns, made a Band as the ORM makes
-    one (from_row). A band page rendered on a cache miss reads its band so:
-    get_object_or_404() builds and compiles a query for every page, which cost the 2,000-listing
-    band page 7 % of its speed on PostgreSQL (make bench, "band page (2,000 listings)",
-    uncached: 0.131 of the bare view with get_object_or_404, 0.141 with this). Reading the row
-    with the page's version instead (one query less) made every *cached* band page 6 % slower
-    (0.52 → 0.49); caching.page_band() keeps the band under the version instead."""
-    if pk > MAX_ID:
-        return None
-    rows = _fetch(BAND_ROW, [pk])
-    return from_row(Band, rows[0]) if rows else None
-
-
-def version_time(version):
-    """When `version` (a page's, a catalogue shard's) was made, as a Unix time: every bump moves
-    a version to at least the clock in microseconds."""
-    return version // 1_000_000
-
-
-def read_versions(sql, params=()):
-    """The rows of `sql`, a read of versions, run before every fan page and every 304.
-
-    Plain SQL: the ORM's own work would cost more than the query. It is the first query of a
-    fan page request, so on a reused connection it is also the connection's health check
-    (CONN_HEALTH_CHECKS): rather than a `SELECT 1` and then this read, the read itself goes
-    first, and if the connection has died it is closed and the read runs again on a new one.
-    """
-    if (
-        connection.connection is not None
-        and connection.health_check_enabled
-        and not connection.health_check_done
-        and not connection.in_atomic_block
-    ):
-        connection.health_check_done = True
-        try:
-            return _fetch(sql, params)
-        except (InterfaceError, OperationalError):
-            connection.close()
-    return _fetch(sql, params)
-
-
-def _fetch(sql, params):
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+@receiver([post_save, post_delete], sender=ListingPhoto)
+def photo_changed(sender, instance, **kwargs):
+    pages_changed(Listing, [instance.listing_id])

@@ -12,7 +12,6 @@
 - Files are removed after the transaction that drops or replaces their row commits.
 """
 
-import functools
 import io
 import re
 import uuid
@@ -24,9 +23,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.core.signals import setting_changed
 from django.db import models, transaction
-from django.dispatch import receiver
 from PIL import Image, ImageOps
 
 FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
@@ -139,30 +136,9 @@ def has_alpha(image):
     return image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info)
 
 
-@functools.lru_cache(maxsize=1024)
 def rendition_widths(width):
     """The rendition widths of a master `width` pixels wide: never wider than the master."""
     return tuple(sorted({min(w, width) for w in settings.MERCHEX_RENDITION_WIDTHS}))
-
-
-@functools.cache
-def folder_url():
-    """The URL of the pictures folder, asked of the storage once per process.
-
-    storage.url() costs about 15 µs (a urljoin), and a page of 20 cards needs 140 rendition
-    URLs; every name in the folder is generated and URL-safe, so a rendition's URL is this
-    folder's URL and its file name (bench: the band page's uncached ratio, 0.11 with url()).
-    """
-    placeholder = f"{FOLDER}/{'0' * 32}.jpg"
-    return default_storage.url(placeholder).removesuffix(placeholder.rpartition("/")[2])
-
-
-@receiver(setting_changed)
-def forget_storage_paths(*, setting, **kwargs):
-    """Tests that change where pictures live or which widths are made get fresh answers."""
-    if setting in {"STORAGES", "MEDIA_URL", "MERCHEX_RENDITION_WIDTHS"}:
-        folder_url.cache_clear()
-        rendition_widths.cache_clear()
 
 
 def rendition_name(name, width, extension):
@@ -262,18 +238,8 @@ class Picture:
     def size_at(self, width):
         return width, max(1, round(self.height * width / self.width))
 
-    @functools.cached_property
-    def rendition_prefix(self):
-        """Every rendition's URL is this, its width, and its format's extension."""
-        generated = GENERATED_NAME.match(self.name)
-        if generated is None:  # a name this code did not make: let the storage say
-            return None
-        return f"{folder_url()}{generated[1]}-"
-
     def url(self, width, extension):
-        if self.rendition_prefix is None:
-            return default_storage.url(rendition_name(self.name, width, extension))
-        return f"{self.rendition_prefix}{width}.{extension}"
+        return default_storage.url(rendition_name(self.name, width, extension))
 
     def srcset(self, extension):
         return ", ".join(f"{self.url(w, extension)} {w}w" for w in rendition_widths(self.width))

@@ -28,6 +28,7 @@ from import_export import fields, resources, widgets
 from import_export.formats.base_formats import CSV, XLSX
 from import_export.forms import ImportForm
 
+from listings import caching
 from listings.models import Band, Listing, fold
 
 FORMATS = [CSV, XLSX]
@@ -224,6 +225,9 @@ class CatalogueResource(resources.ModelResource):
 
     def before_save_instance(self, instance, row, **kwargs):
         instance.updated_at = timezone.now()  # bulk updates skip auto_now
+
+    def after_import(self, dataset, result, **kwargs):
+        caching.bump_everything()  # bulk writes send no signals (a preview rolls back: no bump)
 
 
 class CatalogueOptions:

@@ -14,21 +14,20 @@
 - Queries are built from the words alone (letters and digits), each quoted: no operator a fan
   types (NEAR, OR, "*", "-", quotes) reaches the database as one. At most MAX_WORDS words.
 - Bands: those the query names (every word of it that is not a merch word is in the band's
-  name), found among the bands each process keeps per catalogue version; when none is, the
-  nearest names by trigram similarity ("bjrok" → Björk): pg_trgm's similarity() on
-  PostgreSQL, the same formula in Python on SQLite (suggested_bands).
+  name); when none is, the nearest names by trigram similarity ("bjrok" → Björk): pg_trgm's
+  similarity() on PostgreSQL, the same formula in Python on SQLite (suggested_bands).
 """
 
-import functools
-import hashlib
 import re
 from dataclasses import dataclass
 
 from django.contrib.postgres.search import TrigramSimilarity
 from django.db import connection
+from django.db.models import BooleanField, Case, Count, Q, Value, When
+from django.db.models.expressions import RawSQL
+from django.utils.functional import cached_property
 
-from listings.caching import cached_page, remember
-from listings.models import Band, Listing, Unaccent, cards_with_band, fold
+from listings.models import Band, Listing, Unaccent, fold
 
 MAX_QUERY_LENGTH = 100  # characters kept of a query
 MAX_WORDS = 8  # words kept of a query
@@ -94,11 +93,6 @@ class Query:
     words: tuple
 
     @property
-    def key(self):
-        """What identifies the query in a cache key."""
-        return hashlib.sha256(" ".join(self.words).encode()).hexdigest()
-
-    @property
     def groups(self):
         return [alternatives(word) for word in self.words]
 
@@ -129,117 +123,70 @@ def parse(query):
     return Query(tuple(found))
 
 
-# The listings fans may see (published, and not of a draft band), as SQL on the listing `l`.
-PUBLIC = (
-    "l.published AND NOT EXISTS "
-    "(SELECT 1 FROM listings_band b WHERE b.id = l.band_id AND NOT b.published)"
-)
+def matches(query, columns=None):
+    """A condition on listings: every word of `query` (or a synonym) in the search index, in
+    `columns` if given (title, band and type: what weighs A and B on PostgreSQL)."""
+    if connection.vendor == "postgresql":
+        weights = "AB" if columns else ""
+        sql = "listings_listing.search @@ to_tsquery('merchex', %s)"
+        return Q(RawSQL(sql, [query.tsquery(weights)], output_field=BooleanField()))
+    found = "SELECT rowid FROM listings_search WHERE listings_search MATCH %s"
+    return Q(pk__in=RawSQL(found, [query.fts5(columns)]))
 
 
 class Results:
-    """The listings matching a query, in ranking order, for Django's Paginator: count() (the
-    four segments counted in one query) and slices (each read in its segment's order and
+    """The public listings matching a query, in ranking order, for Django's Paginator: count()
+    (the four segments counted in one query) and slices (each segment read newest first and
     stopped at the slice's end: the first page of a word on 25,000 listings reads 20 rows)."""
 
-    def __init__(self, query, cache_key=None):
+    def __init__(self, query):
         self.query = query
-        self.vendor = connection.vendor
-        self.cache_key = cache_key  # where the counts are kept (under a catalogue version)
-        self._counts = None
+        self.found = Listing.objects.public().filter(matches(query))
+        self.in_title = matches(query, ["title", "band", "kind"])
 
-    # SQL per database: the segment's rows (tier 0 or 1, sold or not), newest first.
-    def _segment_sql(self, tier):
-        query = self.query
-        if self.vendor == "postgresql":
-            match = "l.search @@ to_tsquery('merchex', %s)"
-            params = [query.tsquery("AB")]
-            if tier:
-                match = (
-                    "l.search @@ to_tsquery('merchex', %s) "
-                    "AND NOT l.search @@ to_tsquery('merchex', %s)"
-                )
-                params = [query.tsquery(), query.tsquery("AB")]
-            sql = f"SELECT l.id FROM listings_listing l WHERE {match} AND l.sold = %s AND {PUBLIC} "
-            return sql + "ORDER BY l.id DESC LIMIT %s OFFSET %s", params
-        title_band_kind = query.fts5(["title", "band", "kind"])
-        match = title_band_kind if tier == 0 else f"({query.fts5()}) NOT ({title_band_kind})"
-        sql = (
-            "SELECT l.id FROM listings_search s JOIN listings_listing l ON l.id = s.rowid "
-            f"WHERE listings_search MATCH %s AND l.sold = %s AND {PUBLIC} "
-            "ORDER BY s.rowid DESC LIMIT %s OFFSET %s"
-        )
-        return sql, [match]
-
-    def _count_sql(self):
-        query = self.query
-        if self.vendor == "postgresql":
-            return (
-                "SELECT l.search @@ to_tsquery('merchex', %s), l.sold, count(*) "
-                "FROM listings_listing l WHERE l.search @@ to_tsquery('merchex', %s) "
-                f"AND {PUBLIC} GROUP BY 1, 2",
-                [query.tsquery("AB"), query.tsquery()],
-            )
-        return (
-            "SELECT s.rowid IN (SELECT rowid FROM listings_search WHERE listings_search "
-            "MATCH %s), l.sold, count(*) FROM listings_search s JOIN listings_listing l "
-            f"ON l.id = s.rowid WHERE listings_search MATCH %s AND {PUBLIC} GROUP BY 1, 2",
-            [query.fts5(["title", "band", "kind"]), query.fts5()],
-        )
-
-    @property
+    @cached_property
     def counts(self):
         """{(tier, sold): how many}, one query."""
-        if self._counts is None and self.cache_key:
-            self._counts = cached_page(self.cache_key)
-        if self._counts is None:
-            counts = dict.fromkeys(SEGMENTS, 0)
-            with connection.cursor() as cursor:
-                cursor.execute(*self._count_sql())
-                for in_title, sold, number in cursor.fetchall():
-                    counts[0 if in_title else 1, bool(sold)] += number
-            self._counts = counts
-            if self.cache_key:
-                remember(self.cache_key, counts)
-        return self._counts
+        tier = Case(When(self.in_title, then=Value(0)), default=Value(1))
+        rows = self.found.annotate(tier=tier).values("tier", "sold").annotate(n=Count("pk"))
+        counts = dict.fromkeys(SEGMENTS, 0)
+        for row in rows.order_by():
+            counts[row["tier"], row["sold"]] = row["n"]
+        return counts
 
     def count(self):
         return sum(self.counts.values())
+
+    def segment(self, tier, sold):
+        rows = self.found.filter(sold=sold)
+        rows = rows.filter(self.in_title) if tier == 0 else rows.exclude(self.in_title)
+        return rows.order_by("-pk").values_list("pk", flat=True)
 
     def __getitem__(self, window):
         if not isinstance(window, slice):
             raise TypeError("Results are read a page (a slice) at a time")
         bottom, top = window.start or 0, window.stop
         ids, start = [], 0
-        for segment in SEGMENTS:
-            size = self.counts[segment]
+        for tier, sold in SEGMENTS:
+            size = self.counts[tier, sold]
             low, high = max(bottom - start, 0), min(top - start, size)
             if low < high:
-                tier, sold = segment
-                sql, params = self._segment_sql(tier)
-                with connection.cursor() as cursor:
-                    cursor.execute(sql, [*params, sold, high - low, low])
-                    ids += [row[0] for row in cursor.fetchall()]
+                ids += self.segment(tier, sold)[low:high]
             start += size
             if start >= top:
                 break
-        found = cards_with_band().in_bulk(ids)
+        found = Listing.objects.with_band().in_bulk(ids)
         return [found[pk] for pk in ids if pk in found]
 
 
-def bands_named(query, limit, version=None):
+def bands_named(query, limit):
     """The published bands the query names: each of its words that is not a merch word is in
-    the band's name (accents and case ignored). Up to `limit` + 1, by name, from the bands
-    this process keeps per catalogue version (no query once read)."""
+    the band's name (accents and case ignored). Up to `limit` + 1, by name."""
     band_words = query.band_words
     if not band_words:
         return []
-    found = []
-    for band, folded, _ in band_index(version):
-        if all(word in folded for word in band_words):
-            found.append(band)
-            if len(found) > limit:
-                break
-    return found
+    bands = Band.objects.public().matching(*band_words).order_by("name", "id")
+    return list(bands.only("name", "genre", "active")[: limit + 1])
 
 
 def trigrams(text):
@@ -252,49 +199,26 @@ def trigrams(text):
     return found
 
 
-def suggested_bands(query, version=None):
-    """Published bands whose folded name is nearest to the query's band words, for "did you
-    mean": pg_trgm on PostgreSQL; on SQLite the same similarity computed here, over the bands
-    kept in this process per catalogue `version` (band_index). Kept in the cache per version."""
+def suggested_bands(query):
+    """Up to SUGGESTIONS published bands whose folded name is nearest to the query's band words,
+    for "did you mean": pg_trgm's similarity() on PostgreSQL; on SQLite the same formula here,
+    over every published band's name (only when no band matched: a search page is cached)."""
     text = " ".join(query.band_words)
     if not text:
         return []
-    key = version and f"suggest:{version}:{query.key}"
-    found = cached_page(key) if key else None
-    if found is None:
-        found = nearest_bands(text, version)
-        if key:
-            remember(key, found)
-    return [Band(pk=pk, name=name) for pk, name in found]
-
-
-def nearest_bands(text, version):
-    """[(id, name)] of up to SUGGESTIONS bands by similarity to `text`, the nearest first."""
+    bands = Band.objects.public()
     if connection.vendor == "postgresql":
         return list(
-            Band.objects.public()
-            .annotate(similarity=TrigramSimilarity(Unaccent("name"), text))
+            bands.annotate(similarity=TrigramSimilarity(Unaccent("name"), text))
             .filter(similarity__gte=SUGGESTION_SIMILARITY)
             .order_by("-similarity", "name")
-            .values_list("pk", "name")[:SUGGESTIONS]
+            .only("name")[:SUGGESTIONS]
         )
     wanted = trigrams(text)
     scored = []
-    for band, _, grams in band_index(version):
+    for band in bands.only("name"):
+        grams = trigrams(fold(band.name))
         similarity = len(wanted & grams) / len(wanted | grams) if grams else 0.0
         if similarity >= SUGGESTION_SIMILARITY:
-            scored.append((-similarity, band.name, band.pk))
-    return [(pk, name) for _, name, pk in sorted(scored)[:SUGGESTIONS]]
-
-
-def band_index(version):
-    """(band, folded name, trigrams of the folded name) of every published band, by name: kept
-    per catalogue `version`, which any change to a band moves (read afresh without one, for a
-    staff preview). A thousand bands take about 0.3 MB."""
-    return indexed_bands(version) if version else indexed_bands.__wrapped__(version)
-
-
-@functools.lru_cache(maxsize=2)
-def indexed_bands(version):
-    bands = Band.objects.public().only("name", "genre", "active").order_by("name")
-    return [(band, fold(band.name), trigrams(fold(band.name))) for band in bands]
+            scored.append((-similarity, band.name, band.pk, band))
+    return [band for *_, band in sorted(scored)[:SUGGESTIONS]]

@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 from axes.helpers import get_client_username, get_cool_off
 from django.conf import settings
 from django.contrib import admin
-from django.core.paginator import Paginator
+from django.core.paginator import EmptyPage, Paginator
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,29 +15,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_safe
 
 from listings import search as searching
-from listings.caching import (
-    FlatPaginator,
-    all_bands,
-    catalogue_text,
-    fan_page,
-    one_band,
-    one_listing,
-    page_band,
-)
+from listings.caching import FlatPaginator, band_key, fan_page, listing_key
 from listings.forms import ContactForm, ListingFilterForm, ShopFilterForm
 from listings.limits import contact_retry_after
 from listings.middleware import outage
-from listings.models import (
-    MAX_ID,
-    Band,
-    InfoPage,
-    Listing,
-    band_cards,
-    cards_for_sale,
-    home_bands,
-    home_cards,
-    public_cards,
-)
+from listings.models import MAX_ID, Band, InfoPage, Listing
 from listings.origin import absolute_url
 
 HOME_ITEMS = 8
@@ -65,20 +47,12 @@ def clean_text(value):
 
 
 def paginate(request, queryset):
-    """One page of `queryset`; odd ?page= values (abc, -1, 99999) fall back to a real page.
-
-    On cached fan pages the count is cached too, under the version of what the list holds and
-    what picks the list (the path and every parameter but the page number). The page carries
-    the page numbers to link to (the first and last, and two either side of this one) and the
-    rest of the query string, which every page link keeps.
-    """
+    """One page of `queryset` (404 past the last page). Its count is cached with the page's
+    versions (fan_page), under the path and every parameter but the page number."""
     other = other_parameters(request)
-    paginator = FlatPaginator(
-        queryset,
-        settings.MERCHEX_PAGE_SIZE,
-        version=getattr(request, "count_version", None),
-        count_key=f"{request.path}?{other}",
-    )
+    versions = getattr(request, "versions", None)
+    count_key = versions and f"{request.path}?{other} {versions}"
+    paginator = FlatPaginator(queryset, settings.MERCHEX_PAGE_SIZE, count_key=count_key)
     return numbered_page(request, paginator, other)
 
 
@@ -91,8 +65,12 @@ def other_parameters(request):
 
 def numbered_page(request, paginator, other):
     """The requested page of `paginator`, with the numbers its links need and the rest of the
-    query string (`other`: other_parameters()), which every page link keeps."""
-    page = paginator.get_page(request.GET.get("page"))
+    query string (`other`: other_parameters()), which every page link keeps. fan_page lets
+    only a canonical number through; past the last page is a 404, as in Django's ListView."""
+    try:
+        page = paginator.page(request.GET.get("page", 1))
+    except EmptyPage:
+        raise Http404("No such page") from None
     page.linked_numbers = list(
         paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
     )
@@ -153,7 +131,7 @@ def band_structured_data(band, url, image=None):
         "@type": "MusicGroup",
         "name": band.name,
         "url": url,
-        "genre": band.genre_label,
+        "genre": band.get_genre_display(),
         "foundingDate": str(band.year_formed),
     }
     if band.biography:
@@ -173,7 +151,7 @@ def listing_structured_data(listing, url, images=()):
         "@type": "Product",
         "name": listing.title,
         "url": url,
-        "category": listing.type_label,
+        "category": listing.get_type_display(),
     }
     if listing.price is not None:
         data["offers"] = {
@@ -192,17 +170,17 @@ def listing_structured_data(listing, url, images=()):
     return data
 
 
-@fan_page
+@fan_page()
 def home(request):
     """What staff put forward first (featured bands and merch, in their order), then the
-    bands from A and the newest merch. Each is one query read in an index's order; with merch
-    featured, the newest merch is a second one."""
-    bands = home_bands()[:HOME_ITEMS]
-    rows = list(home_cards()[:HOME_ITEMS])
+    bands from A and the newest merch, each read in an index's order."""
+    bands = Band.objects.public().active().featured_first()[:HOME_ITEMS]
+    for_sale = Listing.objects.public().available().with_band()
+    rows = list(for_sale.featured_first()[:HOME_ITEMS])
     featured = [row for row in rows if row.featured_position is not None]
     newest = rows
     if featured:
-        newest = cards_for_sale().filter(featured_position__isnull=True)[:HOME_ITEMS]
+        newest = for_sale.filter(featured_position__isnull=True)[:HOME_ITEMS]
     context = {
         "bands": bands,
         "featured": featured,
@@ -212,7 +190,7 @@ def home(request):
     return render(request, "listings/home.html", context)
 
 
-@fan_page(depends_on=all_bands, parameters=["page"])
+@fan_page(parameters=["page"])
 def band_list(request):
     bands = Band.objects.public().only("name", "genre", "year_formed", "active")
     context = {
@@ -223,17 +201,18 @@ def band_list(request):
     return render(request, "listings/band_list.html", context)
 
 
-@fan_page(depends_on=one_band, parameters=[*ListingFilterForm.base_fields, "page"])
+@fan_page(
+    depends_on=lambda kwargs: [band_key(kwargs["band_id"])],
+    parameters=[*ListingFilterForm.base_fields, "page"],
+)
 def band_detail(request, band_id, slug=None):
-    band = page_band(request, band_id)
-    if band is None:
-        raise Http404("No such band")
+    band = get_object_or_404(Band, pk=band_id)
     if not (band.published or request.preview):
         raise Http404("A draft")
     if response := canonical_redirect(request, band, slug):
         return response
-    form = ListingFilterForm.for_query(request.GET)
-    listings = form.filter(band_cards(band.pk))
+    form = ListingFilterForm(request.GET)
+    listings = form.filter(Listing.objects.for_cards().filter(band=band, published=True))
     url = absolute_url(request, band.get_absolute_url())
     shown = band.shown_picture
     share = absolute_picture(request, shown) if shown else None
@@ -256,8 +235,8 @@ def band_detail(request, band_id, slug=None):
 
 @fan_page(parameters=[*ShopFilterForm.base_fields, "page"])
 def listing_list(request):
-    form = ShopFilterForm.for_query(request.GET)
-    listings = form.filter(public_cards())
+    form = ShopFilterForm(request.GET)
+    listings = form.filter(Listing.objects.public().with_band())
     context = {
         "form": form,
         "page_obj": paginate(request, listings),
@@ -268,15 +247,14 @@ def listing_list(request):
     return render(request, "listings/listing_list.html", context)
 
 
-@fan_page(depends_on=one_listing)
+@fan_page(depends_on=lambda kwargs: [listing_key(kwargs["listing_id"])])
 def listing_detail(request, listing_id, slug=None):
     listing = get_object_or_404(Listing.objects.select_related("band"), pk=listing_id)
     if not (listing.is_public or request.preview):
         raise Http404("A draft")
     if response := canonical_redirect(request, listing, slug):
         return response
-    # A listing without a cover has no photos: no query for its (empty) gallery.
-    photos = [photo.shown_picture for photo in listing.photos.all()] if listing.cover_id else []
+    photos = [photo.shown_picture for photo in listing.photos.all()]
     trail = [("Merch", reverse("listings:listing-list"))]
     if listing.band:
         band = listing.band
@@ -289,7 +267,7 @@ def listing_detail(request, listing_id, slug=None):
         "canonical_url": url,
         "og_type": "product",
         "og_title": listing.title,
-        "og_description": Truncator(listing.description or listing.type_label).chars(200),
+        "og_description": Truncator(listing.description or listing.get_type_display()).chars(200),
         "og_image_alt": photos[0].alt if photos else "",
         "share_picture": shared[0] if shared else None,
         "listing_ld": listing_structured_data(listing, url, [image[0] for image in shared]),
@@ -299,11 +277,9 @@ def listing_detail(request, listing_id, slug=None):
     return render(request, "listings/listing_detail.html", context)
 
 
-@fan_page(depends_on=catalogue_text, parameters=["q", "page"])
+@fan_page(parameters=["q", "page"])
 def search(request):
-    """Bands the query names, then the merch matching every word of it (listings.search).
-    Cached like the lists; its counts under the catalogue's version (a title edit changes
-    what matches)."""
+    """Bands the query names, then the merch matching every word of it (listings.search)."""
     text = clean_text(request.GET.get("q", ""))[: searching.MAX_QUERY_LENGTH]
     query = searching.parse(text)
     context = {
@@ -312,16 +288,15 @@ def search(request):
         "too_short": bool(text) and query is None,
     }
     if query is not None:
-        version = getattr(request, "count_version", None)
-        bands = searching.bands_named(query, SEARCH_BANDS, version)
+        bands = searching.bands_named(query, SEARCH_BANDS)
         context["bands"], context["more_bands"] = bands[:SEARCH_BANDS], len(bands) > SEARCH_BANDS
-        results = searching.Results(query, cache_key=version and f"search:{version}:{query.key}")
+        results = searching.Results(query)
         context["page_obj"] = numbered_page(
             request, Paginator(results, settings.MERCHEX_PAGE_SIZE), other_parameters(request)
         )
         context["cut"] = len(searching.words(text, limit=None)) > searching.MAX_WORDS
         if not bands:
-            context["suggestions"] = searching.suggested_bands(query, version)
+            context["suggestions"] = searching.suggested_bands(query)
     return render(request, "listings/search.html", context)
 
 

@@ -83,8 +83,6 @@ MIDDLEWARE = [
     "listings.middleware.DatabaseOutageMiddleware",
     # Answers a locked-out sign-in with the lockout page (django-axes).
     "axes.middleware.AxesMiddleware",
-    # Last, so that it wraps the view alone: a write that loses a deadlock is retried whole.
-    "listings.middleware.RetryConflictsMiddleware",
 ]
 
 ROOT_URLCONF = "merchex.urls"
@@ -165,8 +163,9 @@ else:
 CACHES["default"].setdefault("KEY_PREFIX", "merchex")
 # Off in development, where templates change under a running server; false: render every time.
 MERCHEX_PAGE_CACHE = env.bool("MERCHEX_PAGE_CACHE", default=not DEBUG)
-# Each worker also keeps the pages it served last in its own memory, up to this many bytes.
-MERCHEX_WORKER_PAGE_BYTES = env.int("MERCHEX_WORKER_PAGE_MB", default=32) * 2**20
+# Seconds a cached page (and a version) lives: a write made outside merchex (raw SQL, a restored
+# backup) shows within this time, or at once after `manage.py clearpages`.
+MERCHEX_PAGE_TTL = env.int("MERCHEX_PAGE_TTL", default=600)
 
 # Sign-in lockout (django-axes): after MERCHEX_LOGIN_FAILURE_LIMIT failures for one username, or
 # from one address, further attempts are refused for the cool-off period, before any password is
@@ -174,7 +173,7 @@ MERCHEX_WORKER_PAGE_BYTES = env.int("MERCHEX_WORKER_PAGE_MB", default=32) * 2**2
 # (Axes: access attempts) or with `manage.py axes_reset_username NAME` / `axes_reset`.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "listings.auth.CatalogueBackend",  # Django's ModelBackend, permissions in one query
+    "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env.int("MERCHEX_LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("MERCHEX_LOGIN_COOLOFF_MINUTES", default=15))

@@ -7,6 +7,11 @@ from django.urls import include, path
 from listings.caching import fan_page
 from listings.sitemaps import SITEMAPS, at_origin
 
+# Sitemaps may be a TTL behind the catalogue (MERCHEX_PAGE_TTL): rendering one after every
+# write cost a busy catalogue its reads.
+sitemap_index = fan_page(depends_on=lambda kwargs: [])
+sitemap_page = fan_page(depends_on=lambda kwargs: [], parameters=["p"])
+
 handler400 = "listings.views.bad_request"
 handler403 = "listings.views.permission_denied"
 
@@ -15,13 +20,13 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path(
         "sitemap.xml",
-        fan_page(at_origin(sitemaps_views.index), parameters=["p"]),
+        sitemap_index(at_origin(sitemaps_views.index)),
         {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap-section"},
         name="sitemap-index",
     ),
     path(
         "sitemap-<section>.xml",
-        fan_page(at_origin(sitemaps_views.sitemap), parameters=["p"]),
+        sitemap_page(at_origin(sitemaps_views.sitemap)),
         {"sitemaps": SITEMAPS},
         name="sitemap-section",
     ),

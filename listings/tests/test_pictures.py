@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from PIL import Image
 
-from listings.models import Band, CatalogueVersion, Listing, ListingPhoto
+from listings.models import Band, Listing, ListingPhoto
 from listings.pictures import file_names
 from listings.tests.admin_forms import NO_PHOTOS, change_form_data
 from listings.tests.factories import (
@@ -301,11 +301,10 @@ def test_band_page_shows_the_band_picture(client, band):
 
 def test_a_new_picture_shows_on_the_next_page_view(client, listing):
     client.get(listing.get_absolute_url())
-    before = CatalogueVersion.current()[0]
     photo = ListingPhotoFactory(listing=listing, alt_text="A brand new photo")
-    assert CatalogueVersion.current()[0] != before
     assert 'alt="A brand new photo"' in client.get(listing.get_absolute_url()).text
-    ListingPhoto.objects.filter(pk=photo.pk).update(alt_text="Renamed photo")
+    photo.alt_text = "Renamed photo"
+    photo.save()
     assert 'alt="Renamed photo"' in client.get(listing.get_absolute_url()).text
     photo.delete()
     assert "Renamed photo" not in client.get(listing.get_absolute_url()).text

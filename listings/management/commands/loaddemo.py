@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 
-from listings import demo_pictures
+from listings import caching, demo_pictures
 from listings.info_pages import ensure_info_pages
 from listings.models import Band, Listing, ListingPhoto
 
@@ -207,6 +207,7 @@ class Command(BaseCommand):
         )
         if bands:
             self.load_synthetic(bands, listings, big_band, pictures)
+        caching.bump_everything()  # bulk writes send no signals
 
     def say(self, message):
         if self.verbosity:
