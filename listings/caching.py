@@ -21,7 +21,11 @@ from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.db.models import Subquery
 from django.http import Http404, HttpResponse, QueryDict
-from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.cache import (
+    add_never_cache_headers,
+    get_conditional_response,
+    patch_cache_control,
+)
 from django.utils.functional import cached_property
 from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
@@ -85,6 +89,8 @@ def canonical_query(request, parameters):
         values = request.GET.getlist(name)
         if name in PAGE_PARAMETERS and values:
             value = values[-1]
+            if not value:  # ?page= (an empty field): the first page
+                continue
             if not (value.isascii() and value.isdigit() and str(int(value)) == value != "0"):
                 raise Http404("No such page")
             values = [value]
@@ -118,7 +124,8 @@ def fan_page(depends_on=lambda kwargs: [CATALOGUE], parameters=()):
             if staff_preview(request):
                 request.preview = True
                 response = view(request, *args, **kwargs)
-                patch_cache_control(response, private=True, no_cache=True)
+                add_never_cache_headers(response)
+                patch_cache_control(response, private=True)
                 return response
             request.preview = False
             stamps = versions([EVERYTHING, *depends_on(kwargs)])

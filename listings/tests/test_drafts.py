@@ -115,10 +115,12 @@ def test_publishing_shows_the_page_at_once(client, shop):
     url = shop["draft"].get_absolute_url()
     assert client.get(url).status_code == 404
     assert "Draft tee" not in client.get("/listings/").text
-    Listing.objects.filter(pk=shop["draft"].pk).update(published=True)
+    shop["draft"].published = True
+    shop["draft"].save()
     assert client.get(url).status_code == 200
     assert "Draft tee" in client.get("/listings/").text
-    Band.objects.filter(pk=shop["draft_band"].pk).update(published=True)
+    shop["draft_band"].published = True
+    shop["draft_band"].save()
     assert client.get(shop["hidden_by_band"].get_absolute_url()).status_code == 200
 
 
@@ -126,7 +128,8 @@ def test_unpublishing_hides_a_cached_page_at_once(client, shop):
     url = shop["shown"].get_absolute_url()
     assert client.get(url).status_code == 200
     assert client.get(url)["X-Cache"] == "hit"
-    Band.objects.filter(pk=shop["band"].pk).update(published=False)
+    shop["band"].published = False
+    shop["band"].save()
     assert client.get(url).status_code == 404
     assert "Shown tee" not in client.get("/listings/").text
 

@@ -29,7 +29,8 @@ def test_featured_merch_comes_first_in_the_staffs_order(client):
     page = client.get("/").text
     assert page.index("Featured merch") < page.index("New in the shop")
     assert home_titles(client, "featured") == ["First", "Second"]  # for sale and published
-    Listing.objects.filter(pk=second.pk).update(featured_position=None)
+    second.featured_position = None
+    second.save()
     assert home_titles(client, "featured") == ["First"]  # fresh at once
 
 
