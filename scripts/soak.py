@@ -17,7 +17,7 @@ Uses DATABASE_URL if set, else a throwaway SQLite file; builds 1,000 bands / 20,
    second. Prints requests, statuses, the cache hit rate (the X-Cache header) and read
    throughput per minute; afterwards every admin-saved price is looked for on its fan page.
    Goals: no 5xx; no lost save; throughput under writes at least half the figure without;
-   the last minute within 10 % of the first.
+   the last minute no more than 10 % below the first.
 
 It prints figures and checks the goals; the exit status is 1 if one was missed.
 """
@@ -89,9 +89,9 @@ print(json.dumps({
 ORM_WRITER = r"""
 import json, random, sys, time
 from django.db import connection
+from django.db import transaction
 from django.db.models import F
-from listings.middleware import run_with_retry
-from listings.models import Listing
+from listings.models import Listing, pages_changed
 
 ids, rate, seconds, per_write = json.loads(sys.stdin.read())
 deadline = time.monotonic() + seconds
@@ -100,12 +100,12 @@ next_at = time.monotonic()
 while time.monotonic() < deadline:
     chosen = random.sample(ids, per_write)
 
-    def work():
-        for pk in sorted(chosen):  # row by row, in primary-key order as the admin does
-            Listing.objects.filter(pk=pk).update(price=F("price") + 1, sold=random.random() < 0.1)
-
     try:
-        run_with_retry(work)
+        with transaction.atomic():
+            for pk in sorted(chosen):  # row by row, in primary-key order as the admin does
+                sold = random.random() < 0.1
+                Listing.objects.filter(pk=pk).update(price=F("price") + 1, sold=sold)
+            pages_changed(Listing, chosen)  # as every update() of ours does
         counts["ok"] += 1
     except Exception as exc:
         counts["failed"] += 1
@@ -443,8 +443,8 @@ def main():
         quiet_rate = quiet["requests"] / quiet["seconds"]
         if min(rates) < 0.5 * quiet_rate:
             missed.append("reads under writes below half the quiet figure")
-        if abs(rates[-1] - rates[0]) > 0.1 * rates[0]:
-            missed.append("the last minute more than 10 % from the first")
+        if rates[-1] < 0.9 * rates[0]:  # a fall is what matters: a rise is no fault
+            missed.append("the last minute more than 10 % below the first")
     print(
         f"\nsoak [{args.label}]: "
         + ("every goal met" if not missed else "MISSED: " + "; ".join(missed))
