@@ -15,19 +15,24 @@ TEST_PACKAGES := postgresql chromium openjdk-17-jre-headless redis-server nginx
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+# The site's own packages (make run, make serve); the test and lint tools on top (.installed).
+$(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.runtime requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-run: $(VENV)/.installed  ## Set up (venv, deps, SQLite, demo data, admin) and serve http://127.0.0.1:8000.
+run: $(VENV)/.runtime  ## Set up (venv, deps, SQLite, demo data, admin) and serve http://127.0.0.1:8000.
 	$(DEV) $(PY) manage.py migrate --noinput
 	$(DEV) $(PY) manage.py loaddemo
 	$(DEV) $(PY) manage.py demoadmin
 	$(DEV) $(PY) manage.py runserver 127.0.0.1:8000
 
-serve: $(VENV)/.installed  ## Serve as in production: collectstatic, migrate, gunicorn (see README).
+serve: $(VENV)/.runtime  ## Serve as in production: collectstatic, migrate, gunicorn (see README).
 	scripts/serve
 
 bench: $(VENV)/.installed  ## Benchmark every fan page and admin list at 100,000 listings, SQLite and PostgreSQL.
@@ -54,7 +59,7 @@ screenshots: $(VENV)/.installed  ## Refresh the README's screenshots (docs/scree
 	scripts/system-deps chromium
 	$(PY) scripts/screenshots.py
 
-admin-password: $(VENV)/.installed  ## Print a new random password for the 'admin' user.
+admin-password: $(VENV)/.runtime  ## Print a new random password for the 'admin' user.
 	$(DEV) $(PY) manage.py demoadmin --reset
 
 lint: $(VENV)/.installed  ## ruff (pinned rule set in pyproject.toml) and formatting.

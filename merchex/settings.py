@@ -119,16 +119,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 5,
     }
-# PostgreSQL: server-side parameters, and each statement prepared from its second run, so that
-# the few queries a fan page runs are parsed once per connection and most of them planned once
-# too (the card queries took 0.08-0.15 ms to plan). Measured under load: uncached pages 0.12-0.15
-# of the bare view before, 0.13-0.17 after. PostgreSQL still plans afresh, by its own choice
-# (plan_cache_mode=auto), the statements whose best plan depends on the values: a band's cards
-# (2 or 2,000 listings) and a search's words. Forcing generic plans would save a band page
-# 0.1 ms of its 2.8, but made a common word's search 11 times slower and a band's fifth page
-# twice as slow: left as it is. Not from the first run: a migration's multi-statement DDL
-# cannot be prepared. Off behind a pooler that cannot keep prepared statements (PgBouncer in
-# transaction mode before 1.21): DJANGO_DB_PREPARED=false.
+# PostgreSQL: statements prepared from their second run (parsed once per connection; from the
+# second, since a migration's multi-statement DDL cannot be prepared). Off behind a pooler that
+# cannot keep prepared statements (PgBouncer in transaction mode before 1.21).
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
     "DJANGO_DB_PREPARED", default=True
 ):
@@ -142,12 +135,9 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Cache for fan pages (listings/caching.py), shared by every worker process: by default files
-# on this machine; redis://host:6379/0 (Django's Redis backend) for larger deployments.
-# The default cache needs no server and is shared by every worker on the machine: diskcache,
-# SQLite files under var/cache, indexed (its speed does not decay as entries pile up) and bounded
-# in size (the least recently stored entries, pages of old versions first, are evicted beyond
-# MERCHEX_CACHE_MB). Several machines: CACHE_URL=redis://… (README: Caching).
+# The cache of fan pages and their versions (listings/caching.py), shared by every worker: by
+# default diskcache's files on this machine (no server; bounded by MERCHEX_CACHE_MB). Several
+# machines must share one, since a version bump must reach them all: CACHE_URL=redis://…
 if env.str("CACHE_URL", default=""):
     CACHES = {"default": env.cache_url("CACHE_URL")}
 else:
@@ -180,6 +170,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("MERCHEX_LOGIN_COOLOFF_MINUTES", d
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "listings.views.locked_out"  # the admin's own page, with Retry-After
+LOGIN_REDIRECT_URL = "admin:index"  # where a sign-in with a refused ?next= lands
 # The client's address: REMOTE_ADDR, unless a proxy in front is trusted to set X-Forwarded-For
 # (MERCHEX_TRUSTED_PROXIES = how many proxies add themselves to it); a header a client sends
 # itself is never believed otherwise. The contact form's rate limit uses the same address.
@@ -228,6 +219,8 @@ WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 # MEDIA_URL by the proxy in production (README: Pictures) and by runserver in development.
 MEDIA_URL = env.str("DJANGO_MEDIA_URL", default="/media/")
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=BASE_DIR / "media")
+# Django serves /media/ itself: for trying `make serve` out without nginx only (slow, unsafe).
+MERCHEX_SERVE_MEDIA = env.bool("MERCHEX_SERVE_MEDIA", default=False)
 # Several machines: an S3-compatible bucket (django-storages), whose public address (or a CDN's
 # in front of it) is DJANGO_MEDIA_URL. Credentials come the usual boto3 way (AWS_ACCESS_KEY_ID
 # and AWS_SECRET_ACCESS_KEY in the environment, or the machine's role), never from settings.
@@ -313,11 +306,23 @@ LOGGING = {
             "formatter": "line",
         },
     },
+    "filters": {
+        # A request naming a host we do not serve is a scanner, not a bug: one warning line.
+        "one_line": {
+            "()": "django.utils.log.CallbackFilter",
+            "callback": "ext://merchex.log.one_line",
+        },
+    },
     "root": {"handlers": ["stdout"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {
         "django": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
         # One line per failed sign-in (username, address), one per lockout.
         "axes": {"handlers": ["stdout"], "level": "WARNING", "propagate": False},
+        "django.security.DisallowedHost": {
+            "handlers": ["stdout"],
+            "filters": ["one_line"],
+            "propagate": False,
+        },
     },
 }
 

@@ -1,8 +1,8 @@
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.sitemaps import views as sitemaps_views
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.static import serve
 
 from listings.caching import fan_page
 from listings.sitemaps import SITEMAPS, at_origin
@@ -32,6 +32,9 @@ urlpatterns = [
     ),
     path("", include("listings.urls")),
 ]
-# Development only (static() adds nothing unless DEBUG): in production the proxy serves the
-# pictures, or they come from object storage (README: Pictures).
-urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Development and try-outs only: in production the proxy serves the pictures, or they come from
+# object storage (README: Pictures).
+if settings.DEBUG or settings.MERCHEX_SERVE_MEDIA:
+    urlpatterns += [
+        re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+    ]
