@@ -21,7 +21,9 @@
 import re
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.postgres.search import TrigramSimilarity
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import BooleanField, Case, Count, Q, Value, When
 from django.db.models.expressions import RawSQL
@@ -139,19 +141,24 @@ class Results:
     (the four segments counted in one query) and slices (each segment read newest first and
     stopped at the slice's end: the first page of a word on 25,000 listings reads 20 rows)."""
 
-    def __init__(self, query):
+    def __init__(self, query, count_key=None):
         self.query = query
+        self.count_key = count_key  # where the counts are cached (with the page's versions)
         self.found = Listing.objects.public().filter(matches(query))
         self.in_title = matches(query, ["title", "band", "kind"])
 
     @cached_property
     def counts(self):
-        """{(tier, sold): how many}, one query."""
-        tier = Case(When(self.in_title, then=Value(0)), default=Value(1))
-        rows = self.found.annotate(tier=tier).values("tier", "sold").annotate(n=Count("pk"))
-        counts = dict.fromkeys(SEGMENTS, 0)
-        for row in rows.order_by():
-            counts[row["tier"], row["sold"]] = row["n"]
+        """{(tier, sold): how many}, one query: cached, as a list's count is."""
+        counts = cache.get(self.count_key) if self.count_key else None
+        if counts is None:
+            tier = Case(When(self.in_title, then=Value(0)), default=Value(1))
+            rows = self.found.annotate(tier=tier).values("tier", "sold").annotate(n=Count("pk"))
+            counts = dict.fromkeys(SEGMENTS, 0)
+            for row in rows.order_by():
+                counts[row["tier"], row["sold"]] = row["n"]
+            if self.count_key:
+                cache.set(self.count_key, counts, settings.MERCHEX_PAGE_TTL)
         return counts
 
     def count(self):

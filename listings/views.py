@@ -1,3 +1,4 @@
+import hashlib
 import logging
 import math
 from urllib.parse import urlencode
@@ -290,7 +291,9 @@ def search(request):
     if query is not None:
         bands = searching.bands_named(query, SEARCH_BANDS)
         context["bands"], context["more_bands"] = bands[:SEARCH_BANDS], len(bands) > SEARCH_BANDS
-        results = searching.Results(query)
+        versions = getattr(request, "versions", None)
+        key = versions and f"search:{hashlib.sha256(repr(query.words).encode()).hexdigest()}"
+        results = searching.Results(query, count_key=key and f"{key}:{versions}")
         context["page_obj"] = numbered_page(
             request, Paginator(results, settings.MERCHEX_PAGE_SIZE), other_parameters(request)
         )

@@ -213,7 +213,7 @@ def measure(label, bare_url, url, args, headers=()):
     for _ in range(args.rounds):
         bare = wrk(bare_url, args.seconds)
         figures = wrk(url, args.seconds, headers)
-        rounds.append({**figures, "ratio": figures["rps"] / bare["rps"]})
+        rounds.append({**figures, "ratio": figures["rps"] / max(bare["rps"], 0.001)})
     ratios = " ".join(f"{figures['ratio']:.3f}" for figures in rounds)
     print(f"bench: {label}: ratios {ratios}", file=sys.stderr)
     median = sorted(rounds, key=lambda figures: figures["ratio"])[len(rounds) // 2]

@@ -1,5 +1,6 @@
 """Production behaviour: settings from the environment, headers, error pages, health, static."""
 
+import gzip
 import json
 import os
 import re
@@ -377,6 +378,12 @@ def test_behind_nginx_pictures_come_from_disk_and_pages_from_gunicorn(tmp_path):
                 pytest.fail("nginx and gunicorn did not answer")
             with urllib.request.urlopen(f"{nginx.base}/listings/", timeout=5) as response:
                 page = response.read().decode()
+            gzipped = urllib.request.Request(
+                f"{nginx.base}/listings/", headers={"Accept-Encoding": "gzip"}
+            )
+            with urllib.request.urlopen(gzipped, timeout=5) as response:
+                assert response.headers["Content-Encoding"] == "gzip"  # nginx compresses pages
+                assert gzip.decompress(response.read()).decode() == page
             rendition = re.search(r'src="(/media/pictures/[0-9a-f]{32}-640\.jpg)"', page).group(1)
             with urllib.request.urlopen(nginx.base + rendition, timeout=5) as response:
                 assert response.status == 200
