@@ -13,7 +13,6 @@
 """
 
 import io
-import re
 import uuid
 from dataclasses import dataclass
 from functools import cached_property, partial
@@ -29,7 +28,6 @@ from PIL import Image, ImageOps
 FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 MASTER_SIZE = 2560  # pixels on the long side kept of an upload
 FOLDER = "pictures"
-GENERATED_NAME = re.compile(rf"^{FOLDER}/([0-9a-f]{{32}})\.(?:jpg|png)$")
 
 
 def check_picture(upload):
