@@ -200,11 +200,42 @@ class PublishingActions:
         self.message_user(request, f"{updated} {name} {state}.", messages.SUCCESS)
 
 
+class NoSilentOverwrite(forms.ModelForm):
+    """A change form opened before someone else saved the same row comes back with a message
+    instead of undoing their change; what this person typed is kept, to check and save again."""
+
+    opened_at = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["opened_at"].initial = self.instance.updated_at.isoformat()
+
+    def clean(self):
+        data = super().clean()
+        saved = self.instance.pk and self.instance.updated_at.isoformat()
+        if saved and data.get("opened_at") and data["opened_at"] != saved:
+            self.data = self.data.copy()  # the next save is made against what is saved now
+            self.data[self.add_prefix("opened_at")] = saved
+            when = timezone.localtime(self.instance.updated_at).strftime("%H:%M:%S")
+            raise ValidationError(
+                f"Someone else saved this {self._meta.model._meta.verbose_name} at {when}, after "
+                "you opened it, so nothing was saved. The fields show what you typed: check "
+                "them against the current values (open the page in another tab) and save again."
+            )
+        return data
+
+
+class BandAdminForm(NoSilentOverwrite):
+    pass
+
+
 @admin.register(Band)
 class BandAdmin(
     LockInOrder, FeaturingActions, PublishingActions, SpreadsheetImportExport, admin.ModelAdmin
 ):
     resource_classes = [BandResource]
+    form = BandAdminForm
     list_display = [
         "thumbnail",
         "name",
@@ -309,7 +340,7 @@ class MultiplePictureField(PictureFormField):
         return [upload for upload in cleaned if upload]
 
 
-class ListingAdminForm(forms.ModelForm):
+class ListingAdminForm(NoSilentOverwrite):
     add_pictures = MultiplePictureField(
         required=False,
         label="Add pictures",

@@ -1,4 +1,5 @@
 import re
+from decimal import Decimal
 
 import pytest
 from django.contrib.admin.templatetags.admin_urls import admin_urlname
@@ -270,3 +271,33 @@ def test_band_delete_confirmation_says_its_merch_stays(admin_client, band):
     response = admin_client.get(admin_url(Band, "delete", band.pk))
     assert "4 listings of this band will stay in the shop" in response.text
     assert "3 of them still for sale" in response.text
+
+
+# No silent overwrite: a form opened before someone else's save never undoes it.
+
+
+@pytest.mark.parametrize("model", [Listing, Band])
+def test_a_form_opened_before_another_save_never_undoes_it(admin_client, listing, model):
+    obj = listing if model is Listing else listing.band
+    url = admin_url(model, "change", obj.pk)
+    opened = change_form_data(admin_client.get(url))  # staff A opens the form
+    listing.sold, listing.price = True, Decimal("99.99")  # staff B: sold, a new price
+    listing.save()
+    obj.refresh_from_db()
+    if model is Band:
+        obj.biography = "B's new text"
+        obj.save()
+    field = "title" if model is Listing else "name"
+    typed = {**opened, field: "A's fix", **NO_PHOTOS}
+    answer = admin_client.post(url, typed)  # A saves a fix from the old form
+    assert answer.status_code == 200
+    assert "Someone else saved this" in answer.text
+    assert "A&#x27;s fix" in answer.text  # what A typed is kept
+    listing.refresh_from_db()
+    obj.refresh_from_db()
+    assert (listing.sold, listing.price) == (True, Decimal("99.99"))  # B's change stands
+    assert getattr(obj, field) != "A's fix"
+    again = {**change_form_data(answer), **NO_PHOTOS}  # A checks and saves again
+    assert admin_client.post(url, again).status_code == 302
+    obj.refresh_from_db()
+    assert getattr(obj, field) == "A's fix"
