@@ -114,10 +114,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # concurrent admin saves queue instead of failing with "database is locked".
     DATABASES["default"]["OPTIONS"] = {
         "init_command": (
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;"
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;"
         ),
         "transaction_mode": "IMMEDIATE",
-        "timeout": 5,
+        "timeout": 20,
     }
 # PostgreSQL: statements prepared from their second run (parsed once per connection; from the
 # second, since a migration's multi-statement DDL cannot be prepared). Off behind a pooler that
