@@ -31,6 +31,8 @@ from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
+from listings.origin import origin
+
 EVERYTHING = "everything"
 CATALOGUE = "catalogue"
 PAGE_PARAMETERS = ("page", "p")  # page numbers: read in their one canonical form
@@ -132,7 +134,8 @@ def fan_page(depends_on=lambda kwargs: [CATALOGUE], parameters=()):
             request.versions = "-".join(str(stamps[name]) for name in sorted(stamps))
             if not settings.MERCHEX_PAGE_CACHE:
                 return view(request, *args, **kwargs)
-            url = f"{request.path}?{request.GET.urlencode()}"
+            # The origin too: without MERCHEX_ORIGIN, absolute links name the request's host.
+            url = f"{origin(request)}{request.path}?{request.GET.urlencode()}"
             digest = hashlib.sha256(f"{url} {request.versions}".encode()).hexdigest()
             etag, last_modified = f'"{digest[:32]}"', max(stamps.values()) // 10**9
             response = get_conditional_response(request, etag=etag, last_modified=last_modified)

@@ -128,6 +128,14 @@ def test_every_absolute_url_is_at_the_canonical_origin(client, settings, mailout
     assert "localhost" not in band_page + listing_page + robots + index + sitemap
 
 
+def test_without_an_origin_each_host_gets_its_own_links(client, settings, band):
+    settings.MERCHEX_ORIGIN = ""
+    url = band.get_absolute_url()
+    for host in ["localhost:9999", "127.0.0.1:8000", "localhost:9999"]:
+        page = client.get(url, headers={"host": host}).text
+        assert f'<link rel="canonical" href="http://{host}{url}">' in page
+
+
 def test_the_default_cache_evicts_beyond_its_size_limit(tmp_path):
     """Pages of old versions are never deleted one by one: the size limit evicts them."""
     limit = 2 * 2**20
