@@ -164,7 +164,7 @@ def test_sqlite_is_tuned_for_a_small_deployment(manage):
         "cur.execute('PRAGMA synchronous').fetchone()[0], c.transaction_mode)"
     )
     result = manage("shell", "--no-imports", "-c", probe, check=True)
-    assert result.stdout.split() == ["wal", "5000", "1", "IMMEDIATE"]
+    assert result.stdout.split() == ["wal", "20000", "1", "IMMEDIATE"]
 
 
 CONCURRENT_WRITES = """
