@@ -1,7 +1,10 @@
+import json
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.templatetags.admin_urls import admin_urlname
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
@@ -54,10 +57,88 @@ class NewestListingsFormSet(BaseInlineFormSet):
         return obj
 
 
+class NoSilentOverwrite(forms.ModelForm):
+    """A change form (or inline row) opened before someone else saved the same row comes back
+    saying what they changed instead of undoing it. What this person typed is kept; the fields
+    they left alone now show the saved values, so saving again applies only their own edits."""
+
+    opened = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["opened"].initial = self.snapshot()
+
+    def model_fields(self):
+        names = {field.name for field in self._meta.model._meta.concrete_fields}
+        fields = self.fields.items()
+        return [n for n, field in fields if n in names and not isinstance(field, forms.FileField)]
+
+    def comparable(self, name, value):
+        if isinstance(value, models.Model):
+            value = value.pk
+        return self._meta.model._meta.get_field(name).to_python(value)
+
+    def snapshot(self):
+        """The row's values as this form shows them, to tell later what others changed."""
+        values = {name: getattr(self.instance, name) for name in self.model_fields()}
+        values = {name: self.comparable(name, value) for name, value in values.items()}
+        return json.dumps(values, cls=DjangoJSONEncoder)
+
+    def clean(self):
+        data = super().clean()
+        if not self.instance.pk or not data.get("opened"):
+            return data
+        try:
+            opened = json.loads(data["opened"])
+        except ValueError:
+            raise ValidationError("This form was damaged on the way: open the page again.")
+        changed = [
+            name
+            for name in self.model_fields()
+            if name in opened
+            and self.comparable(name, getattr(self.instance, name))
+            != self.comparable(name, opened[name])
+        ]
+        if not changed:
+            return data
+        self.data = self.data.copy()
+        for name in changed:
+            if self.comparable(name, data.get(name)) == self.comparable(name, opened[name]):
+                self.show_saved(name)  # left alone by this person: saving again keeps theirs
+        self.data[self.add_prefix("opened")] = self.snapshot()
+        when = timezone.localtime(self.instance.updated_at).strftime("%H:%M:%S")
+        what = "; ".join(f"{self.fields[name].label} is now {self.saved(name)}" for name in changed)
+        raise ValidationError(
+            f"Someone else saved this {self._meta.model._meta.verbose_name} at {when}, after you "
+            f"opened it: {what}. Nothing was saved. Fields you had not changed now show the saved "
+            "values and what you typed is kept: check them and save again."
+        )
+
+    def saved(self, name):
+        value = getattr(self.instance, name)
+        if self._meta.model._meta.get_field(name).choices:
+            return getattr(self.instance, f"get_{name}_display")()
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        return "empty" if value in (None, "") else value
+
+    def show_saved(self, name):
+        key, value = self.add_prefix(name), getattr(self.instance, name)
+        if isinstance(self.fields[name], forms.BooleanField):
+            if value:
+                self.data[key] = "on"
+            else:
+                self.data.pop(key, None)
+        else:
+            self.data[key] = "" if value is None else str(self.fields[name].prepare_value(value))
+
+
 class ListingInline(admin.TabularInline):
     model = Listing
+    form = NoSilentOverwrite
     formset = NewestListingsFormSet
-    fields = ["thumbnail", "title", "type", "year", "price", "sold", "published"]
+    fields = ["thumbnail", "title", "type", "year", "price", "sold", "published", "opened"]
     readonly_fields = ["thumbnail"]
     verbose_name_plural = f"newest listings (up to {NewestListingsFormSet.shown})"
     extra = 1
@@ -198,32 +279,6 @@ class PublishingActions:
         if not published and updated == 1:
             state = "made a draft, hidden from fans"
         self.message_user(request, f"{updated} {name} {state}.", messages.SUCCESS)
-
-
-class NoSilentOverwrite(forms.ModelForm):
-    """A change form opened before someone else saved the same row comes back with a message
-    instead of undoing their change; what this person typed is kept, to check and save again."""
-
-    opened_at = forms.CharField(widget=forms.HiddenInput, required=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            self.fields["opened_at"].initial = self.instance.updated_at.isoformat()
-
-    def clean(self):
-        data = super().clean()
-        saved = self.instance.pk and self.instance.updated_at.isoformat()
-        if saved and data.get("opened_at") and data["opened_at"] != saved:
-            self.data = self.data.copy()  # the next save is made against what is saved now
-            self.data[self.add_prefix("opened_at")] = saved
-            when = timezone.localtime(self.instance.updated_at).strftime("%H:%M:%S")
-            raise ValidationError(
-                f"Someone else saved this {self._meta.model._meta.verbose_name} at {when}, after "
-                "you opened it, so nothing was saved. The fields show what you typed: check "
-                "them against the current values (open the page in another tab) and save again."
-            )
-        return data
 
 
 class BandAdminForm(NoSilentOverwrite):

@@ -301,3 +301,25 @@ def test_a_form_opened_before_another_save_never_undoes_it(admin_client, listing
     assert admin_client.post(url, again).status_code == 302
     obj.refresh_from_db()
     assert getattr(obj, field) == "A's fix"
+    listing.refresh_from_db()
+    assert (listing.sold, listing.price) == (True, Decimal("99.99"))  # and still stands
+
+
+def test_an_inline_row_opened_before_another_save_never_undoes_it(admin_client, listing):
+    url = admin_url(Band, "change", listing.band.pk)
+    opened = change_form_data(admin_client.get(url))  # staff A opens the band
+    listing.sold, listing.price = True, Decimal("99.99")  # staff B sells the listing
+    listing.save()
+    answer = admin_client.post(url, {**opened, "name": "A's fix"})  # A saves a band fix
+    assert answer.status_code == 200
+    assert "Someone else saved this listing" in answer.text
+    assert "Price is now 99.99; Sold is now yes" in answer.text
+    listing.refresh_from_db()
+    assert (listing.sold, listing.price) == (True, Decimal("99.99"))
+    listing.band.refresh_from_db()
+    assert listing.band.name != "A's fix"
+    assert admin_client.post(url, change_form_data(answer)).status_code == 302
+    listing.band.refresh_from_db()
+    assert listing.band.name == "A's fix"
+    listing.refresh_from_db()
+    assert (listing.sold, listing.price) == (True, Decimal("99.99"))
