@@ -92,7 +92,8 @@ class NoSilentOverwrite(forms.ModelForm):
         try:
             opened = json.loads(data["opened"])
         except ValueError:
-            raise ValidationError("This form was damaged on the way: open the page again.")
+            damaged = "This form was damaged on the way: open the page again."
+            raise ValidationError(damaged) from None
         changed = [
             name
             for name in self.model_fields()
