@@ -15,7 +15,16 @@ from import_export.admin import ImportExportMixin
 
 from listings.caching import CappedCountPaginator
 from listings.info_pages import DEFAULTS as REQUIRED_INFO_PAGES
-from listings.models import Band, InfoPage, Listing, ListingPhoto, pages_changed
+from listings.models import (
+    Band,
+    InfoPage,
+    Listing,
+    ListingPhoto,
+    StockChange,
+    Variant,
+    pages_changed,
+    update_sold,
+)
 from listings.pictures import PictureFormField, rendition_widths
 from listings.resources import FORMATS, BandResource, ListingResource, UploadForm
 
@@ -79,10 +88,13 @@ class NoSilentOverwrite(forms.ModelForm):
             value = value.pk
         return self._meta.model._meta.get_field(name).to_python(value)
 
+    def stored(self, name):
+        """The row's value of `name` (a related row's id, not the row: no query)."""
+        return self._meta.model._meta.get_field(name).value_from_object(self.instance)
+
     def snapshot(self):
         """The row's values as this form shows them, to tell later what others changed."""
-        values = {name: getattr(self.instance, name) for name in self.model_fields()}
-        values = {name: self.comparable(name, value) for name, value in values.items()}
+        values = {name: self.comparable(name, self.stored(name)) for name in self.model_fields()}
         return json.dumps(values, cls=DjangoJSONEncoder)
 
     def clean(self):
@@ -98,8 +110,7 @@ class NoSilentOverwrite(forms.ModelForm):
             name
             for name in self.model_fields()
             if name in opened
-            and self.comparable(name, getattr(self.instance, name))
-            != self.comparable(name, opened[name])
+            and self.comparable(name, self.stored(name)) != self.comparable(name, opened[name])
         ]
         if not changed:
             return data
@@ -125,7 +136,7 @@ class NoSilentOverwrite(forms.ModelForm):
         return "empty" if value in (None, "") else value
 
     def show_saved(self, name):
-        key, value = self.add_prefix(name), getattr(self.instance, name)
+        key, value = self.add_prefix(name), self.stored(name)
         if isinstance(self.fields[name], forms.BooleanField):
             if value:
                 self.data[key] = "on"
@@ -373,6 +384,50 @@ class ListingPhotoInline(admin.TabularInline):
         return thumbnail(photo.shown_picture if photo.pk else None, size=120)
 
 
+class VariantInline(admin.TabularInline):
+    model = Variant
+    form = NoSilentOverwrite  # a count edited from a form opened before a sale is refused
+    fields = ["name", "stock", "price", "sku", "position", "opened"]
+    extra = 0
+    min_num = 1  # every listing is sold through at least one option
+    verbose_name_plural = "options and stock (a one-size item has one option with no name)"
+
+
+def save_options(formset, by):
+    """Save a listing's option rows. A count staff changed is applied as that change to the
+    count as it is now, under a lock: a sale made since the page loaded is never undone."""
+    changed = {
+        form.instance.pk: form
+        for form in formset.initial_forms
+        if "stock" in form.changed_data and form not in formset.deleted_forms
+    }
+    with transaction.atomic():
+        now = dict(
+            Variant.objects.select_for_update()
+            .filter(pk__in=changed)
+            .order_by("pk")
+            .values_list("pk", "stock")
+        )
+        for pk, form in changed.items():
+            was, typed = form.initial.get("stock"), form.cleaned_data.get("stock")
+            if None not in (was, typed, now.get(pk)):
+                form.instance.stock = max(0, now[pk] + typed - was)
+        saved = formset.save()
+        for variant in saved:
+            if variant.pk in changed or variant in formset.new_objects:
+                before = now.get(variant.pk)
+                if variant.stock != before:
+                    StockChange.objects.create(
+                        variant=variant,
+                        change=(variant.stock or 0) - (before or 0),
+                        stock=variant.stock,
+                        reason=StockChange.Reason.STAFF,
+                        by=by,
+                    )
+        if changed or saved:
+            update_sold([formset.instance.pk])
+
+
 class MultiplePictureInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
@@ -425,6 +480,7 @@ class ListingAdminForm(NoSilentOverwrite):
             "published",
             "featured_position",
             "band",
+            "max_per_order",
         ]
 
     def clean(self):
@@ -452,7 +508,7 @@ class ListingAdmin(
 ):
     resource_classes = [ListingResource]
     form = ListingAdminForm
-    inlines = [ListingPhotoInline]
+    inlines = [VariantInline, ListingPhotoInline]
     list_display = [
         "thumbnail",
         "title",
@@ -481,6 +537,12 @@ class ListingAdmin(
     @admin.display(description="Picture")
     def thumbnail(self, listing):
         return thumbnail(listing.shown_picture)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is Variant:
+            save_options(formset, request.user.get_username())
+        else:
+            super().save_formset(request, form, formset, change)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -547,3 +609,23 @@ class InfoPageAdmin(admin.ModelAdmin):
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)
         return actions
+
+
+@admin.register(StockChange)
+class StockChangeAdmin(admin.ModelAdmin):
+    """Why a count is what it is: every sale, refund, staff edit and import, never edited."""
+
+    list_display = ["at", "variant", "change", "stock", "reason", "order", "by"]
+    list_filter = ["reason"]
+    search_fields = ["variant__listing__title", "order", "by"]
+    list_select_related = ["variant__listing"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

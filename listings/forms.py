@@ -1,11 +1,17 @@
 from django import forms
-from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db.models import F
 from django.db.models.lookups import IsNull
 
 from listings.models import Band, Listing
 from listings.origin import absolute_url
+from listings.tasks import contact_email
+
+
+def clean_text(value):
+    """User text made safe to query with: no NUL (PostgreSQL refuses it in text), no lone
+    surrogates (unencodable) or other control characters; runs of white space become one."""
+    kept = "".join(c for c in value if c.isprintable() or c.isspace())
+    return " ".join(kept.split())
 
 
 class ListingFilterForm(forms.Form):
@@ -102,10 +108,5 @@ class ContactForm(forms.Form):
             url = absolute_url(request, data["listing"].get_absolute_url())
             lines.append(f"About: {data['listing'].title} ({url})")
         lines += ["", data["message"]]
-        EmailMessage(
-            subject=f"[merchex] Message from {name}",
-            body="\n".join(lines),
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[settings.MERCHEX_CONTACT_EMAIL],
-            reply_to=[data["email"]],
-        ).send()
+        subject = f"[merchex] Message from {name}"
+        contact_email.enqueue(subject, "\n".join(lines), data["email"])

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Lower
 from django.db.models.lookups import IsNull
@@ -278,6 +278,12 @@ class Listing(models.Model):
         related_name="+",
         help_text="The main picture: the first of the listing's photos (kept in step by them).",
     )
+    max_per_order = models.PositiveSmallIntegerField(
+        "most per order",
+        default=10,
+        validators=[MinValueValidator(1)],
+        help_text="How many of each option one order may hold.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -417,6 +423,97 @@ class ListingPhoto(PictureMixin, models.Model):
         return Picture(image.name, self.image_width, self.image_height, alt)
 
 
+class Variant(models.Model):
+    """One option a listing is sold as ("M", "12-inch"; empty for a one-size item), with the
+    units that can still be sold. Every listing has at least one."""
+
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="variants")
+    name = models.CharField(
+        "option", max_length=40, blank=True, help_text='Empty for a one-size item; "M", "LP"…'
+    )
+    stock = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="How many can still be sold (a paid order takes its units off). "
+        "Empty: not counted, never sells out.",
+    )
+    price = models.DecimalField(
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="Empty: the listing's price.",
+    )
+    sku = models.CharField("SKU", max_length=40, blank=True)
+    position = models.PositiveSmallIntegerField(default=1, help_text="Options show in this order.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = "option"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["listing", "name"], name="listings_variant_unique_name"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(price__gte=0), name="listings_variant_price_non_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.listing} ({self.name})" if self.name else str(self.listing)
+
+    @property
+    def unit_price(self):
+        return self.listing.price if self.price is None else self.price
+
+
+class StockChange(models.Model):
+    """Why an option's count is what it is: every change to it, with its reason."""
+
+    class Reason(models.TextChoices):
+        SALE = "sale", "Sold"
+        RESTOCK = "restock", "Refunded, back in stock"
+        STAFF = "staff", "Staff edit"
+        IMPORT = "import", "Import"
+
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="changes")
+    change = models.IntegerField(help_text="Units added (positive) or taken off (negative).")
+    stock = models.PositiveIntegerField(null=True, help_text="The count after the change.")
+    reason = models.CharField(max_length=8, choices=Reason.choices)
+    order = models.CharField(max_length=40, blank=True, help_text="The order's reference.")
+    by = models.CharField(max_length=150, blank=True, help_text="The staff member.")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["variant", "-at"], name="listings_stockchange_idx")]
+
+    def __str__(self):
+        return f"{self.change:+d} {self.variant} ({self.get_reason_display()})"
+
+
+def give_missing_options(batch_size=5000):
+    """A one-size option for every listing without one (after bulk writes, which send no
+    signals: imports, demo data)."""
+    missing = Listing.objects.filter(variants__isnull=True).values_list("pk", flat=True)
+    Variant.objects.bulk_create(
+        (Variant(listing_id=pk) for pk in missing.iterator()), batch_size=batch_size
+    )
+
+
+def update_sold(listing_ids):
+    """After a stock change: a listing is sold out when none of its options can still sell,
+    and for sale again when units come back. Saved one by one: their pages refresh."""
+    sellable = Variant.objects.filter(Q(stock__isnull=True) | Q(stock__gt=0))
+    for listing in Listing.objects.filter(pk__in=listing_ids).order_by("pk"):
+        sold = not sellable.filter(listing=listing).exists()
+        if listing.sold != sold:
+            listing.sold = sold
+            listing.save(update_fields=["sold", "updated_at"])
+
+
 def picture_in_use(name):
     """Whether any band or photo still shows the picture stored as `name`."""
     return (
@@ -491,5 +588,20 @@ def listing_changed(sender, instance, **kwargs):
 
 
 @receiver([post_save, post_delete], sender=ListingPhoto)
-def photo_changed(sender, instance, **kwargs):
+@receiver([post_save, post_delete], sender=Variant)
+def part_changed(sender, instance, **kwargs):
     pages_changed(Listing, [instance.listing_id])
+
+
+@receiver(post_save, sender=Listing)
+def give_an_option(sender, instance, created, **kwargs):
+    """Every listing is sold through at least one option: a one-size one, uncounted, unless
+    the same transaction gave it options (the admin's inline rows are saved after the listing)."""
+
+    def give():
+        listing = Listing.objects.filter(pk=instance.pk)
+        if listing.exists() and not Variant.objects.filter(listing=instance.pk).exists():
+            Variant.objects.create(listing=instance)
+
+    if created:
+        transaction.on_commit(give)

@@ -29,7 +29,7 @@ from import_export.formats.base_formats import CSV, XLSX
 from import_export.forms import ImportForm
 
 from listings import caching
-from listings.models import Band, Listing, fold
+from listings.models import Band, Listing, fold, give_missing_options
 
 FORMATS = [CSV, XLSX]
 # What a spreadsheet takes for the start of a formula: such cells are exported behind a quote.
@@ -293,6 +293,10 @@ class ListingResource(CatalogueResource):
 
     def get_queryset(self):
         return Listing.objects.select_related("band")
+
+    def after_import(self, dataset, result, **kwargs):
+        give_missing_options()  # new rows were written in bulk: no signal gave them one
+        super().after_import(dataset, result, **kwargs)
 
     def before_import(self, dataset, **kwargs):
         super().before_import(dataset, **kwargs)

@@ -14,14 +14,18 @@ from django.urls import reverse
 from django.utils.text import Truncator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_safe
+from django_countries import countries
 
 from listings import search as searching
 from listings.caching import FlatPaginator, band_key, fan_page, listing_key
-from listings.forms import ContactForm, ListingFilterForm, ShopFilterForm
+from listings.forms import ContactForm, ListingFilterForm, ShopFilterForm, clean_text
 from listings.limits import contact_retry_after
 from listings.middleware import outage
 from listings.models import MAX_ID, Band, InfoPage, Listing
 from listings.origin import absolute_url
+from orders.cart import options as listing_options
+from orders.forms import AddToCartForm
+from orders.models import ShippingRegion
 
 HOME_ITEMS = 8
 HOME_DESCRIPTION = "Official merch from the bands you love: records, clothing, posters and more."
@@ -38,13 +42,6 @@ def parse_id(value):
         return None
     number = int(value)
     return number if 0 < number <= MAX_ID else None
-
-
-def clean_text(value):
-    """User text made safe to query with: no NUL (PostgreSQL refuses it in text), no lone
-    surrogates (unencodable) or other control characters; runs of white space become one."""
-    kept = "".join(c for c in value if c.isprintable() or c.isspace())
-    return " ".join(kept.split())
 
 
 def paginate(request, queryset):
@@ -144,9 +141,9 @@ def band_structured_data(band, url, image=None):
     return data
 
 
-def listing_structured_data(listing, url, images=()):
-    """schema.org Product, with its Offer and availability when it has a price (an Offer
-    without one is invalid for search engines: "price on request" items have none)."""
+def listing_structured_data(listing, url, images=(), options=()):
+    """schema.org Product, with an Offer per option that has a price (an Offer without one is
+    invalid for search engines: "price on request" items have none)."""
     data = {
         "@context": "https://schema.org",
         "@type": "Product",
@@ -154,14 +151,21 @@ def listing_structured_data(listing, url, images=()):
         "url": url,
         "category": listing.get_type_display(),
     }
-    if listing.price is not None:
-        data["offers"] = {
+    offers = [
+        {
             "@type": "Offer",
             "url": url,
-            "price": f"{listing.price:.2f}",
+            "price": f"{option.unit_price:.2f}",
             "priceCurrency": settings.MERCHEX_CURRENCY,
-            "availability": f"https://schema.org/{'SoldOut' if listing.sold else 'InStock'}",
+            "availability": f"https://schema.org/{availability(listing, option)}",
+            **({"name": option.name} if option.name else {}),
+            **({"sku": option.sku} if option.sku else {}),
         }
+        for option in options
+        if option.unit_price is not None
+    ]
+    if offers:
+        data["offers"] = offers[0] if len(offers) == 1 else offers
     if listing.description:
         data["description"] = listing.description[:500]
     if listing.band:
@@ -169,6 +173,14 @@ def listing_structured_data(listing, url, images=()):
     if images:
         data["image"] = list(images)
     return data
+
+
+def availability(listing, option):
+    if listing.sold or option.left == 0:
+        return "SoldOut"
+    if option.left is not None and option.left <= settings.MERCHEX_FEW_LEFT:
+        return "LimitedAvailability"
+    return "InStock"
 
 
 @fan_page()
@@ -262,8 +274,15 @@ def listing_detail(request, listing_id, slug=None):
         trail = [("Bands", reverse("listings:band-list")), (band.name, band.get_absolute_url())]
     url = absolute_url(request, listing.get_absolute_url())
     shared = [absolute_picture(request, shown) for shown in photos]
+    options = listing_options(listing)
+    home = ShippingRegion.home()
     context = {
         "listing": listing,
+        "options": options,
+        "cart_form": AddToCartForm(listing, options),
+        "few_left": settings.MERCHEX_FEW_LEFT,
+        "home_shipping": home and {"region": home, "cost": home.cost(1)},
+        "home_country": dict(countries).get(settings.MERCHEX_HOME_COUNTRY),
         "photos": photos,
         "canonical_url": url,
         "og_type": "product",
@@ -271,7 +290,9 @@ def listing_detail(request, listing_id, slug=None):
         "og_description": Truncator(listing.description or listing.get_type_display()).chars(200),
         "og_image_alt": photos[0].alt if photos else "",
         "share_picture": shared[0] if shared else None,
-        "listing_ld": listing_structured_data(listing, url, [image[0] for image in shared]),
+        "listing_ld": listing_structured_data(
+            listing, url, [image[0] for image in shared], options
+        ),
         "draft": "" if listing.is_public else ("page" if not listing.published else "band"),
         "breadcrumbs": crumbs(*trail, (listing.title, None)),
     }

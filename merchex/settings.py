@@ -63,7 +63,11 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_countries",
+    "django_tasks",
+    "django_tasks_db",
     "listings",
+    "orders",
 ]
 
 MIDDLEWARE = [
@@ -273,6 +277,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Carts live in the session: read from the cache, so a fan page with a cart costs no query.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 CSRF_FAILURE_VIEW = "listings.views.csrf_failure"  # the site's own page, not Django's bare one
 
 # Content-Security-Policy (django-csp): no inline or third-party scripts anywhere, admin included.
@@ -339,3 +345,27 @@ MERCHEX_CONTACT_EMAIL = env.str("MERCHEX_CONTACT_EMAIL", default="shop@localhost
 # Contact-form rate limits (listings/limits.py), per hour: from one address, and in all.
 MERCHEX_CONTACT_PER_ADDRESS_PER_HOUR = env.int("MERCHEX_CONTACT_PER_ADDRESS_PER_HOUR", default=5)
 MERCHEX_CONTACT_PER_HOUR = env.int("MERCHEX_CONTACT_PER_HOUR", default=100)
+
+# Selling (orders/). Stripe keys come from the environment; without them the shop browses and
+# says that checkout is not open. STRIPE_API_BASE and STRIPE_JS_URL point at a Stripe-compatible
+# test server (localstripe: make run, the tests).
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com").rstrip("/")
+STRIPE_JS_URL = env.str("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
+MERCHEX_HOME_COUNTRY = env.str(
+    "MERCHEX_HOME_COUNTRY", default="FR"
+)  # ISO 3166: where it ships from
+MERCHEX_HOLD_MINUTES = env.int("MERCHEX_HOLD_MINUTES", default=15)  # stock kept for a checkout
+MERCHEX_FEW_LEFT = env.int("MERCHEX_FEW_LEFT", default=5)  # "Only N left" at or under this
+MERCHEX_CART_LINES = 50  # different options one cart may hold
+
+# Background tasks (emails): django-tasks with its database backend, whose worker is
+# `manage.py db_worker` (make serve starts it); several machines may use the RQ backend on Redis
+# (README: Deploying). "django_tasks.backends.immediate.ImmediateBackend" runs them at once.
+TASKS = {
+    "default": {
+        "BACKEND": env.str("MERCHEX_TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
+    }
+}

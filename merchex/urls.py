@@ -30,6 +30,7 @@ urlpatterns = [
         {"sitemaps": SITEMAPS},
         name="sitemap-section",
     ),
+    path("", include("orders.urls")),
     path("", include("listings.urls")),
 ]
 # Development and try-outs only: in production the proxy serves the pictures, or they come from

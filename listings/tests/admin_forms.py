@@ -2,8 +2,16 @@
 
 from html.parser import HTMLParser
 
-# The management form of a listing's (empty) pictures inline.
-NO_PHOTOS = {"photos-TOTAL_FORMS": "0", "photos-INITIAL_FORMS": "0"}
+# What a browser posts besides the fields a test types: the management forms of a listing's
+# inlines with no rows (no pictures; no option rows: a new listing gets its one-size option when
+# it commits, an existing one keeps its own), and the fields left at their initial value.
+FORM_DEFAULTS = {
+    "max_per_order": "10",
+    "photos-TOTAL_FORMS": "0",
+    "photos-INITIAL_FORMS": "0",
+    "variants-TOTAL_FORMS": "0",
+    "variants-INITIAL_FORMS": "0",
+}
 
 
 class FormFields(HTMLParser):

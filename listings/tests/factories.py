@@ -2,7 +2,7 @@ import factory
 from django.db.models import OuterRef, Subquery
 from factory.django import DjangoModelFactory
 
-from listings.models import Band, Listing, ListingPhoto
+from listings.models import Band, Listing, ListingPhoto, Variant
 
 
 class BandFactory(DjangoModelFactory):
@@ -18,12 +18,23 @@ class BandFactory(DjangoModelFactory):
 class ListingFactory(DjangoModelFactory):
     class Meta:
         model = Listing
+        skip_postgeneration_save = True
 
     title = factory.Sequence(lambda n: f"Listing {n}")
     description = "An item for sale."
     type = Listing.Type.CLOTHING
     year = 2020
     band = factory.SubFactory(BandFactory)
+    # Every listing is sold through an option (in the product, given when it commits).
+    option = factory.RelatedFactory("listings.tests.factories.VariantFactory", "listing")
+
+
+class VariantFactory(DjangoModelFactory):
+    class Meta:
+        model = Variant
+
+    listing = factory.SubFactory(ListingFactory, option=None)
+    name = ""
 
 
 def image_file(width=800, height=600, kind="JPEG", *, colour="#5a2ad6", exif=None, name=None):

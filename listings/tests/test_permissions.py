@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from listings.models import Band, Listing
 from listings.roles import SHOP_STAFF
-from listings.tests.admin_forms import NO_PHOTOS
+from listings.tests.admin_forms import FORM_DEFAULTS
 from listings.tests.factories import BandFactory, ListingFactory
 
 pytestmark = pytest.mark.django_db
@@ -102,7 +102,7 @@ def write_attempts(band, listings):
         (
             "add listing",
             admin_url(Listing, "add"),
-            {"title": "New tee", "type": "Clothing", "description": "", **NO_PHOTOS},
+            {"title": "New tee", "type": "Clothing", "description": "", **FORM_DEFAULTS},
             lambda: Listing.objects.filter(title="New tee").exists(),
         ),
         (
@@ -113,7 +113,7 @@ def write_attempts(band, listings):
                 "type": "Clothing",
                 "description": "",
                 "band": band.pk,
-                **NO_PHOTOS,
+                **FORM_DEFAULTS,
             },
             lambda: Listing.objects.filter(title="Renamed").exists(),
         ),

@@ -17,7 +17,7 @@ from PIL import Image
 
 from listings.models import Band, Listing, ListingPhoto
 from listings.pictures import file_names
-from listings.tests.admin_forms import NO_PHOTOS, change_form_data
+from listings.tests.admin_forms import FORM_DEFAULTS, change_form_data
 from listings.tests.factories import (
     BandFactory,
     ListingFactory,
@@ -44,7 +44,7 @@ def add_listing(client, uploads, **fields):
         "description": "",
         "add_pictures": uploads,
         "add_pictures_alt": "Black tee with the tour dates on the back",
-        **NO_PHOTOS,
+        **FORM_DEFAULTS,
         **fields,
     }
     return client.post(reverse(admin_urlname(Listing._meta, "add")), data)

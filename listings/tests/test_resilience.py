@@ -80,9 +80,12 @@ def band_saves(client, band):
         for row in range(20):
             data[f"listings-{row}-price"] = str(random.randint(1, 99))
         response = client.post(url, data)
-        record(f"band save {response.status_code}")
-        if response.status_code == 200:  # the form came back: say why
-            errors.append(str(response.context["errors"]))
+        if response.status_code != 200:
+            record(f"band save {response.status_code}")
+        elif "Someone else saved this" in response.content.decode():
+            record("band save refused: a newer change shown")  # what a person would see
+        else:  # the form came back for another reason: say which
+            errors.append(response.content.decode()[-2000:])
 
 
 def bulk_actions(client):
@@ -156,14 +159,16 @@ def run_probe(manage, code, *, postgres, env=None):
 
 def test_overlapping_staff_writes_never_fail(manage):
     """Band saves editing their inline listings, bulk actions on the same listings and ORM
-    updates, all at once for a few seconds: every save lands, none answers 500."""
+    updates, all at once for a few seconds: every save lands or says which newer change it
+    would have undone (the form was opened before it), none answers 500."""
     postgres = connection.vendor == "postgresql"
     result = run_probe(manage, OVERLAPPING_WRITES, postgres=postgres, env={"SECONDS": "6"})
     outcome = json.loads(result.stdout.strip().splitlines()[-1])
     assert outcome["errors"] == [], outcome
     counts = outcome["counts"]
-    assert set(counts) == {"band save 302", "bulk action 302", "orm update ok"}, counts
-    assert min(counts.values()) >= 3, counts  # every kind of writer really ran
+    refused = "band save refused: a newer change shown"
+    assert set(counts) - {refused} == {"band save 302", "bulk action 302", "orm update ok"}
+    assert min(counts.values()) >= 1, counts  # every kind of writer really ran
 
 
 OUTAGE = (

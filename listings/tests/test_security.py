@@ -168,6 +168,7 @@ def test_the_limit_holds_across_processes_through_the_shared_cache(manage, tmp_p
         "MERCHEX_CACHE_DIR": str(tmp_path / "cache"),
         "DJANGO_HTTPS": "false",
         "DJANGO_STATIC_MANIFEST": "false",
+        "MERCHEX_TASKS_BACKEND": "django_tasks.backends.immediate.ImmediateBackend",  # sent now
     }
     first = manage("shell", "--no-imports", "-c", TWO_PROCESSES, env=env, check=True)
     second = manage("shell", "--no-imports", "-c", TWO_PROCESSES, env=env, check=True)

@@ -19,7 +19,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from listings.models import Listing
-from listings.tests.admin_forms import NO_PHOTOS
+from listings.tests.admin_forms import FORM_DEFAULTS
 from listings.tests.factories import image_file
 from listings.tests.servers import free_port
 
@@ -119,7 +119,7 @@ def test_pictures_live_in_the_bucket_from_upload_to_removal(
                 "published": "on",
                 "add_pictures": [image_file(1000, 800)],
                 "add_pictures_alt": "The tee, front",
-                **NO_PHOTOS,
+                **FORM_DEFAULTS,
             },
         )
     assert response.status_code == 302

@@ -173,7 +173,7 @@ PAGE_QUERIES = {
     "/bands/": 2,  # count, page
     "band": 3,  # band, count, page of its listings
     "/listings/": 2,  # count, page (band and picture joined in)
-    "listing": 2,  # listing with its band, its pictures
+    "listing": 4,  # listing with its band, its pictures, its options (held units), shipping
     "/search/?q=band": 4,  # bands, counts, ids, cards
     "/listings/?type=Clothing&genre=AR&sort=price": 2,  # count, page
 }

@@ -13,7 +13,7 @@ from django.db.models import OuterRef, Subquery
 
 from listings import caching, demo_pictures
 from listings.info_pages import ensure_info_pages
-from listings.models import Band, Listing, ListingPhoto
+from listings.models import Band, Listing, ListingPhoto, Variant, give_missing_options
 
 Genre, Type = Band.Genre, Listing.Type
 
@@ -162,6 +162,9 @@ SEED_PRICES = {
 SYNTHETIC_BAND_PREFIX = "Demo Band "
 SYNTHETIC_LISTING_PREFIX = "Demo item "
 BATCH_SIZE = 5000
+# The demo shop's options: tees in sizes, some nearly gone; records and posters counted.
+SEED_SIZES = {"S": 4, "M": 12, "L": 3, "XL": 0}
+SEED_STOCK = {Listing.Type.RECORDS: 25, Listing.Type.POSTERS: 8}
 
 
 class Command(BaseCommand):
@@ -200,6 +203,7 @@ class Command(BaseCommand):
             created_bands, created_listings = self.load_seed()
             drawn = self.draw_seed_pictures() if pictures else 0
             restored = ensure_info_pages()
+            self.give_seed_options()
         self.say(
             f"Seed data: {created_bands} bands and {created_listings} listings added "
             f"({len(SEED_BANDS)} bands, {len(SEED_LISTINGS)} listings in the seed); "
@@ -244,6 +248,18 @@ class Command(BaseCommand):
             )
             created_listings += created
         return created_bands, created_listings
+
+    def give_seed_options(self):
+        """Sizes and counts for the seed items that have no options yet."""
+        for listing in Listing.objects.filter(variants__isnull=True, title__in=SEED_PRICES):
+            if listing.type == Listing.Type.CLOTHING:
+                sizes = SEED_SIZES.items()
+            else:
+                sizes = [("", SEED_STOCK.get(listing.type))]
+            Variant.objects.bulk_create(
+                Variant(listing=listing, name=name, stock=stock, position=position)
+                for position, (name, stock) in enumerate(sizes, start=1)
+            )
 
     def draw_seed_pictures(self):
         """A logo for every seed band and a picture for every seed item (tees: front and back),
@@ -366,6 +382,7 @@ class Command(BaseCommand):
                 )
             Listing.objects.bulk_create(batch)
             self.say(f"  listings: {start + len(batch)}/{n_listings}")
+        give_missing_options(BATCH_SIZE)
         if pictures:
             with transaction.atomic():
                 self.share_pool_pictures()

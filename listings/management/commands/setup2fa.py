@@ -1,8 +1,10 @@
 """Set up two-factor sign-in for a staff account: an authenticator app and backup codes."""
 
 import io
+from importlib import import_module
 
 import qrcode
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 from django.core.management.base import BaseCommand, CommandError
@@ -47,9 +49,10 @@ class Command(BaseCommand):
 
 def sign_out_everywhere(user):
     """End every session of `user`: none of them may outlive a change of sign-in factors."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore
     ended = 0
     for session in Session.objects.iterator():
         if session.get_decoded().get("_auth_user_id") == str(user.pk):
-            session.delete()
+            store(session.session_key).delete()  # from the cache too, where it is read from
             ended += 1
     return ended

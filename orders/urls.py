@@ -1,0 +1,17 @@
+from django.urls import path
+
+from orders import views
+
+app_name = "orders"
+
+urlpatterns = [
+    path("cart/", views.cart, name="cart"),
+    path("cart/add/<int:listing_id>/", views.cart_add, name="cart-add"),
+    path("cart/update/", views.cart_update, name="cart-update"),
+    path("checkout/", views.checkout, name="checkout"),
+    path("checkout/<str:reference>/pay/", views.pay, name="pay"),
+    path("checkout/<str:reference>/pay/card/", views.pay_card, name="pay-card"),
+    path("checkout/<str:reference>/cancel/", views.cancel, name="cancel"),
+    path("orders/<str:reference>/", views.order, name="order"),
+    path("stripe/webhook/", views.webhook, name="stripe-webhook"),
+]
