@@ -51,6 +51,14 @@ class Cart:
         self.session["cart"] = self.items
         self.session["checkout"] = secrets.token_urlsafe(16)
 
+    def acknowledge(self, lines):
+        """The fan has now seen these lines' current prices: checkout goes on at them."""
+        for line in lines:
+            if line.price_changed and line.variant.unit_price is not None:
+                self.items[str(line.variant.pk)][1] = str(line.variant.unit_price)
+        self.session["cart"] = self.items
+        self.session.modified = True
+
     def clear(self):
         self.items = {}
         self.session["cart"] = {}

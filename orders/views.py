@@ -38,7 +38,9 @@ def cart(request):
         "can_check_out": bool(lines) and not any(line.problem for line in lines),
         "breadcrumbs": crumbs(("Cart", None)),
     }
-    return render(request, "orders/cart.html", context)
+    response = render(request, "orders/cart.html", context)
+    basket.acknowledge(lines)  # shown: checkout goes on at today's prices
+    return response
 
 
 @csrf_exempt  # product pages are cached for everyone, so they carry no CSRF token: see below
@@ -108,6 +110,7 @@ def checkout(request):
             except stock.Unavailable as exc:
                 for problem in exc.problems:
                     form.add_error(None, problem)
+                basket.acknowledge(lines)  # the new prices are shown: the next post takes them
             except IntegrityError:  # the same form, posted twice at once
                 order = get_object_or_404(Order, checkout=form.cleaned_data["checkout"])
                 return redirect("orders:pay", order.reference)
@@ -119,6 +122,7 @@ def checkout(request):
             form.add_error(None, "Your cart changed in another tab: check it and confirm again.")
     else:
         form = CheckoutForm(initial={"checkout": basket.checkout})
+        basket.acknowledge(lines)  # this page shows today's prices
     if not lines:
         return redirect("orders:cart")
     country = form.data.get("country") if form.is_bound else None
