@@ -12,7 +12,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import F, Sum, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 
 from listings.models import Listing, StockChange, Variant, pages_changed, update_sold
@@ -191,7 +192,7 @@ def refund_all(order_id):
         payments.refund(order.payment_intent, order.cents, f"refund-{order.reference}-all")
     except payments.PaymentError as exc:
         note = f"The automatic refund failed ({exc}): refund it in the admin."
-        Order.objects.filter(pk=order_id).update(note=F("note") + " " + note)
+        Order.objects.filter(pk=order_id).update(note=Concat("note", Value(f" {note}")))
         tasks.staff_email.enqueue(order.pk, note)
         return
     Order.objects.filter(pk=order_id).update(status=Order.Status.REFUNDED, refunded=order.total)
