@@ -72,6 +72,9 @@ class NoSilentOverwrite(forms.ModelForm):
     they left alone now show the saved values, so saving again applies only their own edits."""
 
     opened = forms.CharField(widget=forms.HiddenInput, required=False)
+    # Rows others change all the time (an option's stock, by sales): when this person changed
+    # none of what others changed, save their edit over the current row instead of asking.
+    merge_untouched = False
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -114,10 +117,18 @@ class NoSilentOverwrite(forms.ModelForm):
         ]
         if not changed:
             return data
+        untouched = [
+            name
+            for name in changed
+            if self.comparable(name, data.get(name)) == self.comparable(name, opened[name])
+        ]
+        if self.merge_untouched and untouched == changed:
+            for name in untouched:  # theirs stands: nothing of this person's is lost either
+                data[name] = getattr(self.instance, name)
+            return data
         self.data = self.data.copy()
-        for name in changed:
-            if self.comparable(name, data.get(name)) == self.comparable(name, opened[name]):
-                self.show_saved(name)  # left alone by this person: saving again keeps theirs
+        for name in untouched:
+            self.show_saved(name)  # left alone by this person: saving again keeps theirs
         self.data[self.add_prefix("opened")] = self.snapshot()
         when = timezone.localtime(self.instance.updated_at).strftime("%H:%M:%S")
         what = "; ".join(f"{self.fields[name].label} is now {self.saved(name)}" for name in changed)
@@ -384,9 +395,13 @@ class ListingPhotoInline(admin.TabularInline):
         return thumbnail(photo.shown_picture if photo.pk else None, size=120)
 
 
+class VariantForm(NoSilentOverwrite):
+    merge_untouched = True  # a sale since the page opened: a title fix still saves
+
+
 class VariantInline(admin.TabularInline):
     model = Variant
-    form = NoSilentOverwrite  # a count edited from a form opened before a sale is refused
+    form = VariantForm  # a count edited from a form opened before a sale is refused
     fields = ["name", "stock", "price", "sku", "position", "opened"]
     extra = 0
     min_num = 1  # every listing is sold through at least one option
@@ -394,37 +409,32 @@ class VariantInline(admin.TabularInline):
 
 
 def save_options(formset, by):
-    """Save a listing's option rows. A count staff changed is applied as that change to the
-    count as it is now, under a lock: a sale made since the page loaded is never undone."""
-    changed = {
+    """Save a listing's option rows. A count is saved as the change staff made to it, applied
+    to the count as it is now, under a lock: a sale made since the page loaded is never undone."""
+    saving = {
         form.instance.pk: form
         for form in formset.initial_forms
-        if "stock" in form.changed_data and form not in formset.deleted_forms
+        if form.has_changed() and form not in formset.deleted_forms
     }
     with transaction.atomic():
-        now = dict(
-            Variant.objects.select_for_update()
-            .filter(pk__in=changed)
-            .order_by("pk")
-            .values_list("pk", "stock")
-        )
-        for pk, form in changed.items():
-            was, typed = form.initial.get("stock"), form.cleaned_data.get("stock")
-            if None not in (was, typed, now.get(pk)):
-                form.instance.stock = max(0, now[pk] + typed - was)
+        rows = Variant.objects.select_for_update().filter(pk__in=saving).order_by("pk")
+        now = dict(rows.values_list("pk", "stock"))
+        for pk, form in saving.items():
+            was, wanted = form.initial.get("stock"), form.cleaned_data.get("stock")
+            if None not in (was, wanted, now.get(pk)):
+                form.instance.stock = max(0, now[pk] + wanted - was)
         saved = formset.save()
         for variant in saved:
-            if variant.pk in changed or variant in formset.new_objects:
-                before = now.get(variant.pk)
-                if variant.stock != before:
-                    StockChange.objects.create(
-                        variant=variant,
-                        change=(variant.stock or 0) - (before or 0),
-                        stock=variant.stock,
-                        reason=StockChange.Reason.STAFF,
-                        by=by,
-                    )
-        if changed or saved:
+            before = now.get(variant.pk)
+            if variant.stock != before and (variant.pk in now or variant.stock is not None):
+                StockChange.objects.create(
+                    variant=variant,
+                    change=(variant.stock or 0) - (before or 0),
+                    stock=variant.stock,
+                    reason=StockChange.Reason.STAFF,
+                    by=by,
+                )
+        if saved or formset.deleted_objects:
             update_sold([formset.instance.pk])
 
 

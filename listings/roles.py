@@ -7,18 +7,30 @@ model added to CATALOGUE_MODELS brings its permissions to the group with its mig
 
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q
 
 SHOP_STAFF = "Shop staff"
 
-# The models staff curate: the catalogue and the shop's information pages. Internal tables
-# (the catalogue and page versions) are not for anyone to edit.
-CATALOGUE_MODELS = ("band", "listing", "listingphoto", "infopage")
+# The models staff curate: the catalogue, its options and the shop's information pages.
+CATALOGUE_MODELS = ("band", "listing", "listingphoto", "variant", "infopage")
+# What they may do with orders: see them, ship them (change), see why a count is what it is and
+# edit shipping rates. Refunds ("refund_order") are the owner's to give.
+SHOP_PERMISSIONS = [
+    ("listings", "view_stockchange"),
+    ("orders", "view_order"),
+    ("orders", "change_order"),
+    ("orders", "view_orderline"),
+    ("orders", "view_shippingregion"),
+    ("orders", "change_shippingregion"),
+]
 
 
 def catalogue_permissions():
-    return Permission.objects.filter(
-        content_type__app_label="listings", content_type__model__in=CATALOGUE_MODELS
-    )
+    shop = Q()
+    for app, codename in SHOP_PERMISSIONS:
+        shop |= Q(content_type__app_label=app, codename=codename)
+    catalogue = Q(content_type__app_label="listings", content_type__model__in=CATALOGUE_MODELS)
+    return Permission.objects.filter(catalogue | shop)
 
 
 def sync_shop_staff(**kwargs):
