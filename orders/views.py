@@ -2,6 +2,7 @@ import functools
 import logging
 from urllib.parse import urlsplit
 
+from csp.constants import SELF
 from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import messages
@@ -146,7 +147,7 @@ def stripe_origins():
     js, api = origin(settings.STRIPE_JS_URL), origin(settings.STRIPE_API_BASE)
     return {
         "script-src": [js],
-        "connect-src": sorted({js, api}),
+        "connect-src": [SELF, *sorted({js, api})],  # and the page's own payment request
         "frame-src": sorted({js, "https://hooks.stripe.com"}),
     }
 

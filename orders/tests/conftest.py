@@ -23,7 +23,7 @@ def stripe(settings, stripe_server):
 @pytest.fixture
 def tee(db):
     """A t-shirt at 25.00 in S (2 left), M (sold out) and L (not counted)."""
-    listing = ListingFactory(title="Tour tee", price=Decimal("25.00"), option=None)
+    listing = ListingFactory(title="Tour tee", price=Decimal("25.00"), option=False)
     VariantFactory(listing=listing, name="S", stock=2, position=1)
     VariantFactory(listing=listing, name="M", stock=0, position=2)
     VariantFactory(listing=listing, name="L", stock=None, position=3)

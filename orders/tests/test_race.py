@@ -48,7 +48,8 @@ def fan():
                "postal_code": "75001", "country": "FR", "checkout": token}
     placed = client.post("/checkout/", address)
     if placed.status_code != 302:
-        record(f"checkout {placed.status_code} " + ("sold out" if "sold out" in placed.text else "?"))
+        told = "sold out" if "sold out" in placed.text else "?"
+        record(f"checkout {placed.status_code} {told}")
         return
     reference = placed["Location"].split("/")[2]
     client.get(f"/checkout/{reference}/pay/")
