@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from listings.info_pages import ensure_info_pages
 from listings.tests.factories import BandFactory, ListingFactory, VariantFactory
-from listings.tests.test_browser import AXE, VNU, VIEWPORTS
+from listings.tests.test_browser import AXE, VIEWPORTS, VNU
 from orders.models import Order
 
 
