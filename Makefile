@@ -22,15 +22,17 @@ $(VENV)/.runtime: requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
-$(VENV)/.installed: $(VENV)/.runtime requirements-dev.txt
+$(VENV)/.installed: $(VENV)/.run requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-run: $(VENV)/.runtime  ## Set up (venv, deps, SQLite, demo data, admin) and serve http://127.0.0.1:8000.
-	$(DEV) $(PY) manage.py migrate --noinput
-	$(DEV) $(PY) manage.py loaddemo
-	$(DEV) $(PY) manage.py demoadmin
-	$(DEV) $(PY) manage.py runserver 127.0.0.1:8000
+# `make run` also needs the offline Stripe test server (requirements-run.txt), not the test tools.
+$(VENV)/.run: $(VENV)/.runtime requirements-run.txt
+	$(PY) -m pip install --quiet -r requirements-run.txt
+	touch $@
+
+run: $(VENV)/.run  ## Set up (venv, deps, SQLite, demo data, admin, test payments) and serve http://127.0.0.1:8000.
+	scripts/run
 
 serve: $(VENV)/.runtime  ## Serve as in production: collectstatic, migrate, gunicorn (see README).
 	scripts/serve

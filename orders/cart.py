@@ -53,11 +53,11 @@ class Cart:
 
     def acknowledge(self, lines):
         """The fan has now seen these lines' current prices: checkout goes on at them."""
-        for line in lines:
-            if line.price_changed and line.variant.unit_price is not None:
-                self.items[str(line.variant.pk)][1] = str(line.variant.unit_price)
-        self.session["cart"] = self.items
-        self.session.modified = True
+        changed = [line for line in lines if line.price_changed]
+        for line in changed:
+            self.items[str(line.variant.pk)][1] = str(line.variant.unit_price)
+        if changed:
+            self.session["cart"] = self.items
 
     def clear(self):
         self.items = {}

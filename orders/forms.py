@@ -23,37 +23,36 @@ class OptionSelect(forms.RadioSelect):
 class AddToCartForm(forms.Form):
     """One option of one listing, in a quantity."""
 
-    variant = forms.ModelChoiceField(
-        queryset=None, label="Option", empty_label=None, widget=OptionSelect
-    )
+    variant = forms.TypedChoiceField(coerce=int, label="Option", widget=OptionSelect)
     quantity = forms.IntegerField(min_value=1, max_value=MOST, initial=1)
 
     def __init__(self, listing, variants, *args, cart=None, **kwargs):
+        """`variants`: the listing's options, each with the units `left` (cart.options)."""
         super().__init__(*args, **kwargs)
         self.listing, self.cart = listing, cart
-        self.fields["variant"].queryset = listing.variants.all()
-        self.fields["variant"].label_from_instance = self.label
+        self.options = {variant.pk: variant for variant in variants}
+        self.fields["variant"].choices = [(variant.pk, self.label(variant)) for variant in variants]
         self.fields["quantity"].widget.attrs["max"] = listing.max_per_order
-        self.left = {variant.pk: variant.left for variant in variants}
         sellable = [variant for variant in variants if variant.left != 0]
         if sellable:
             self.fields["variant"].initial = sellable[0].pk
         if len(variants) == 1:
             self.fields["variant"].widget = forms.HiddenInput()
         else:
-            self.fields["variant"].widget.sold_out = {
-                str(pk) for pk, left in self.left.items() if left == 0
-            }
+            sold_out = [variant for variant in variants if variant.left == 0]
+            self.fields["variant"].widget.sold_out = {str(variant.pk) for variant in sold_out}
 
     def label(self, variant):
         text = variant.name or "One size"
-        return f"{text} (sold out)" if self.left.get(variant.pk) == 0 else text
+        return f"{text} (sold out)" if variant.left == 0 else text
+
+    def clean_variant(self):
+        return self.options[self.cleaned_data["variant"]]
 
     def clean(self):
         data = super().clean()
         variant, quantity = data.get("variant"), data.get("quantity")
         if variant and quantity:
-            variant.listing = self.listing
             in_cart = self.cart.quantity(variant) if self.cart else 0
             problem = why_not(variant, in_cart + quantity, held([variant.pk]))
             if problem:
