@@ -369,3 +369,6 @@ TASKS = {
         "BACKEND": env.str("MERCHEX_TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
     }
 }
+if TASKS["default"]["BACKEND"] == "django_tasks_rq.RQBackend":  # worker: manage.py rqworker
+    INSTALLED_APPS.append("django_rq")
+    RQ_QUEUES = {"default": {"URL": env.str("MERCHEX_RQ_URL", default="redis://127.0.0.1:6379/0")}}

@@ -51,6 +51,43 @@ class ShippingRegion(models.Model):
         return self.first_item + self.additional_item * (units - 1) if units else Decimal("0")
 
 
+EUROPE = (  # the EU, and its neighbours a parcel reaches alike
+    "AT,BE,BG,HR,CY,CZ,DK,EE,FI,FR,DE,GR,HU,IE,IT,LV,"
+    "LT,LU,MT,NL,PL,PT,RO,SK,SI,ES,SE,GB,CH,NO,IS,LI"
+)
+
+
+def add_default_regions(region_model=ShippingRegion):
+    """A start staff edit in the admin: home, Europe, everywhere else (when there is none)."""
+    if region_model.objects.exists():
+        return
+    region_model.objects.bulk_create(
+        [
+            region_model(
+                name="Home",
+                countries=settings.MERCHEX_HOME_COUNTRY,
+                first_item=Decimal("4.50"),
+                additional_item=Decimal("1.00"),
+                position=1,
+            ),
+            region_model(
+                name="Europe",
+                countries=EUROPE,
+                first_item=Decimal("9.00"),
+                additional_item=Decimal("2.00"),
+                position=2,
+            ),
+            region_model(
+                name="Rest of the world",
+                everywhere_else=True,
+                first_item=Decimal("15.00"),
+                additional_item=Decimal("4.00"),
+                position=3,
+            ),
+        ]
+    )
+
+
 def new_reference():
     return secrets.token_urlsafe(12)  # 96 random bits: a link to the order is its key
 

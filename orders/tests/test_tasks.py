@@ -19,3 +19,23 @@ def test_an_email_waits_in_the_database_until_the_worker_sends_it(settings):
     assert result.status == "SUCCESSFUL"
     assert [message.subject for message in mail.outbox] == ["[merchex] Hello"]
     assert mail.outbox[0].reply_to == ["fan@example.com"]
+
+
+def test_several_machines_may_queue_emails_on_redis_for_an_rq_worker(manage, redis_url, tmp_path):
+    """The RQ backend (README: several machines): one process queues, a worker sends."""
+    env = {
+        "MERCHEX_TASKS_BACKEND": "django_tasks_rq.RQBackend",
+        "MERCHEX_RQ_URL": redis_url,
+        "EMAIL_URL": f"filemail:///{tmp_path / 'mail'}",  # absolute: 3 slashes, then its own
+        "DJANGO_HTTPS": "false",
+    }
+    manage("migrate", "--verbosity", "0", env=env, check=True)
+    queue = (
+        "from listings.tasks import contact_email; "
+        "print(contact_email.enqueue('[merchex] Over Redis', 'Hello.', 'fan@example.com').id)"
+    )
+    manage("shell", "--no-imports", "-c", queue, env=env, check=True)
+    assert not (tmp_path / "mail").exists()  # queued, not sent
+    manage("rqworker", "--burst", "--job-class", "django_tasks_rq.Job", env=env, check=True)
+    [sent] = (tmp_path / "mail").iterdir()
+    assert "Subject: [merchex] Over Redis" in sent.read_text()
