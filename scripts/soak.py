@@ -11,13 +11,18 @@ Uses DATABASE_URL if set, else a throwaway SQLite file; builds 1,000 bands / 20,
    (every public path, hostile parameters, bodies, methods, hosts). Goal: no 5xx.
 2. Overlapping staff writes, 20 s: two staff saving a band's page with its 20 inline prices
    changed, two running bulk actions on the same listings, two processes updating them through
-   the ORM. Goal: every admin save answers 302, no 5xx.
+   the ORM. Goal: every admin save answers 302, or shows the newer change it would have undone
+   (its form was opened before it); no 5xx.
 3. Reads (wrk: 70 % listing and band pages, 30 % lists) for a minute without writes, then for
    N minutes with 5 admin saves a second (a listing's page, a new price) and 20 ORM writes a
    second. Prints requests, statuses, the cache hit rate (the X-Cache header) and read
    throughput per minute; afterwards every admin-saved price is looked for on its fan page.
    Goals: no 5xx; no lost save; throughput under writes at least half the figure without;
    the last minute no more than 10 % below the first.
+4. The race: 50 fans at once for an option with 10 left, each through the cart, checkout and a
+   card payment at localstripe (scripts/stripe_server.py, 127.0.0.1). Goals: exactly 10 paid
+   orders, stock 0, every other fan told it sold out, no 5xx. Prints the fans served a second
+   as a ratio to the bare view.
 
 It prints figures and checks the goals; the exit status is 1 if one was missed.
 """
@@ -38,11 +43,12 @@ from pathlib import Path
 from urllib.parse import quote
 
 import requests
-from bench import BASE_DIR, Server, manage, production_env
+from bench import BASE_DIR, Server, manage, production_env, wrk
 
 sys.path.insert(0, str(BASE_DIR))
 from listings.tests.admin_forms import change_form_data  # noqa: E402
 from listings.tests.corpus import HOSTILE_TEXT, PARAMETERS, PUBLIC_PATHS  # noqa: E402
+from listings.tests.servers import free_port  # noqa: E402
 
 BANDS, LISTINGS, BIG_BAND = 1000, 20_000, 2000
 ADMIN_SAVES_PER_SECOND, ORM_WRITES_PER_SECOND = 5, 20
@@ -178,6 +184,9 @@ def read_load(base, script, seconds):
     return json.loads(line.removeprefix("SOAK "))
 
 
+REFUSED = "200 refused: a newer change shown"
+
+
 class Staff:
     """A member of shop staff in the admin, signed in (a session made by PREPARE)."""
 
@@ -196,6 +205,8 @@ class Staff:
         data = change_form_data(page)
         edit(data)
         response = self.http.post(self.base + path, data, allow_redirects=False, timeout=60)
+        if response.status_code == 200 and "Someone else saved this" in response.text:
+            return REFUSED  # opened before another write: shown, not undone
         return response.status_code
 
     def action(self, name, ids):
@@ -351,11 +362,16 @@ def main():
     args = parser.parse_args()
     missed = []
     with tempfile.TemporaryDirectory(prefix="merchex-soak-") as tmp:
+        stripe_port = free_port()
         env = production_env(
             tmp,
             MERCHEX_CACHE_DIR=f"{tmp}/cache",
             MERCHEX_ORIGIN="http://127.0.0.1",
             MERCHEX_CURRENCY="EUR",
+            STRIPE_API_BASE=f"http://127.0.0.1:{stripe_port}",
+            STRIPE_JS_URL=f"http://127.0.0.1:{stripe_port}/js.stripe.com/v3/",
+            MERCHEX_TASKS_BACKEND="django_tasks.backends.immediate.ImmediateBackend",
+            **STRIPE_KEYS,
         )
         env.setdefault("DATABASE_URL", f"sqlite:///{tmp}/soak.sqlite3")
         started = time.monotonic()
@@ -396,7 +412,9 @@ def main():
             overlap = overlapping_writes(server.base, env, data, 20)
             print(f"2. overlapping staff writes, 20 s: {dict(sorted(overlap.items()))}")
             failed = [
-                what for what, n in overlap.items() if n and not what.endswith((" 302", " ok"))
+                what
+                for what, n in overlap.items()
+                if n and not what.endswith((" 302", " ok", REFUSED))
             ]
             if failed:
                 missed.append("an overlapping write failed")
@@ -434,10 +452,30 @@ def main():
                 f"ORM writes: {dict(orm)}; admin-saved prices checked on the fan pages: "
                 f"{len(saved)}, lost: {len(lost)} {lost[:5]}"
             )
+
+            with StripeServer(stripe_port, f"{server.base}/stripe/webhook/"):
+                item = shell_json(env, RACE_ITEM)
+                outcomes, seconds = race(server.base, f"http://127.0.0.1:{stripe_port}", item)
+                bare = wrk(f"{server.base}/bench/bare/", 5)["rps"]
+            result = shell_json(env, RACE_RESULT % item["variant"])
+            rate = 50 / seconds
+            print(
+                f"\n4. 50 fans at once for the last 10 units: {dict(sorted(outcomes.items()))}; "
+                f"{result}; {seconds:.1f} s, {rate:.1f} fans served a second, "
+                f"{rate / bare:.4f} of the bare view ({bare:,.0f} req/s)"
+            )
+            told = dict(outcomes)
+            if (
+                result["paid"] != 10
+                or result["stock"] != 0
+                or told.pop("pay 200 succeeded", 0) != 10
+                or not all(what.endswith("sold out") for what in told)
+            ):
+                missed.append("the race: not exactly 10 paid, the others told sold out")
         writing = [row[1] for row in rows[1:]]
         if any(row["5xx"] or row["socket_errors"] for row in [quiet, *writing]):
             missed.append("reads answered 5xx or failed")
-        if lost or any(status != 302 for status in admin_statuses) or orm.get("failed"):
+        if lost or set(admin_statuses) - {302, REFUSED} or orm.get("failed"):
             missed.append("a save was lost or failed")
         rates = [row["requests"] / row["seconds"] for row in writing]
         quiet_rate = quiet["requests"] / quiet["seconds"]
@@ -450,6 +488,106 @@ def main():
         + ("every goal met" if not missed else "MISSED: " + "; ".join(missed))
     )
     return 1 if missed else 0
+
+
+RACE_ITEM = r"""
+import json
+from django.db import transaction
+from listings.models import Listing, Variant
+with transaction.atomic():  # one counted option, given with the listing
+    tee = Listing.objects.create(title="Soak race tee", type="Clothing", price=20)
+    option = Variant.objects.create(listing=tee, name="M", stock=10)
+print(json.dumps({"listing": tee.pk, "variant": option.pk}))
+"""
+RACE_RESULT = r"""
+import json
+from listings.models import Listing, Variant
+from orders.models import Order
+option = Variant.objects.get(pk=%d)
+print(json.dumps({"stock": option.stock, "sold": option.listing.sold,
+                  "paid": Order.objects.filter(status="paid", lines__variant=option).count()}))
+"""
+ADDRESS = {"email": "fan@example.com", "name": "Fan", "line1": "1 rue de la Paix",
+           "city": "Paris", "postal_code": "75002", "country": "FR"}  # fmt: skip
+STRIPE_KEYS = {
+    "STRIPE_SECRET_KEY": "sk_test_soak",
+    "STRIPE_PUBLISHABLE_KEY": "pk_test_soak",
+    "STRIPE_WEBHOOK_SECRET": "whsec_soak",
+}
+
+
+class StripeServer:
+    """scripts/stripe_server.py on 127.0.0.1:`port`, its webhooks to `webhook`; for a `with`."""
+
+    def __init__(self, port, webhook):
+        self.command = [sys.executable, str(BASE_DIR / "scripts" / "stripe_server.py"), str(port)]
+        self.command += [webhook, STRIPE_KEYS["STRIPE_WEBHOOK_SECRET"]]
+        self.port = port
+
+    def __enter__(self):
+        self.process = subprocess.Popen(
+            self.command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        for _ in range(100):
+            try:
+                requests.get(f"http://127.0.0.1:{self.port}/js.stripe.com/v3/", timeout=1)
+                return self
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        raise RuntimeError("localstripe did not start")
+
+    def __exit__(self, *exc):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def shell_json(env, code):
+    out = manage(env, "shell", "--no-imports", "-c", code, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def race(base, stripe_base, item, buyers=50):
+    """`buyers` fans at once for the last 10 units, each through the cart, checkout and a card
+    payment at localstripe: what each was told, and the seconds it took them all."""
+    outcomes, lock, start = Counter(), threading.Lock(), threading.Barrier(buyers)
+    token = re.compile(r'name="(csrfmiddlewaretoken|checkout)" value="([^"]+)"')
+
+    def told(what):
+        with lock:
+            outcomes[what] += 1
+
+    def fan():
+        http = requests.Session()
+        start.wait()
+        data = {"variant": item["variant"], "quantity": 1}
+        added = http.post(f"{base}/cart/add/{item['listing']}/", data, allow_redirects=False)
+        if added.status_code != 302:
+            return told(f"add {added.status_code}" + " sold out" * ("sold out" in added.text))
+        form = dict(token.findall(http.get(f"{base}/checkout/").text))
+        placed = http.post(f"{base}/checkout/", {**ADDRESS, **form}, allow_redirects=False)
+        if placed.status_code != 302:
+            return told(
+                f"checkout {placed.status_code}" + " sold out" * ("sold out" in placed.text)
+            )
+        pay = placed.headers["Location"]
+        form = dict(token.findall(http.get(base + pay).text))
+        card = {"card[number]": "4242424242424242", "card[exp_month]": "12",
+                "card[exp_year]": "2035", "card[cvc]": "123", "key": "pk_test_soak"}  # fmt: skip
+        form["token"] = requests.post(f"{stripe_base}/v1/tokens", card, timeout=60).json()["id"]
+        paid = http.post(f"{base}{pay}card/", form, timeout=60)
+        told(f"pay {paid.status_code} {paid.json().get('status')}")
+
+    def guarded():
+        try:
+            fan()
+        except Exception as exc:  # a soak reports, never stops
+            told(f"error {exc!r}"[:120])
+
+    threads = [threading.Thread(target=guarded) for _ in range(buyers)]
+    began = time.monotonic()
+    [thread.start() for thread in threads]
+    [thread.join() for thread in threads]
+    return outcomes, time.monotonic() - began
 
 
 def print_reads(rows):
