@@ -1,13 +1,15 @@
 """The admin site: two-factor sign-in for staff (django-otp: TOTP apps and backup codes).
 
 Staff who have set up an authenticator (`manage.py setup2fa NAME`) must give its code, or one of
-their backup codes, at every sign-in. With MERCHEX_2FA_FOR_SUPERUSERS (on in production)
-superusers must have set one up: without a verified second factor they are not let in.
+their backup codes, at every sign-in. With MERCHEX_2FA_FOR_EDITORS (on in production) superusers
+and staff who can change the catalogue must have set one up: without a verified second factor
+they are not let in. A wrong code counts as a failed sign-in for the lockout (django-axes).
 """
 
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
 from django_otp import devices_for_user
 from django_otp.admin import OTPAdminAuthenticationForm
@@ -19,8 +21,15 @@ def has_second_factor(user):
     return any(devices_for_user(user, confirmed=True))
 
 
+def is_editor(user):
+    """Who can change what fans see or are charged: two factors for them (the setting)."""
+    return user.is_superuser or any(
+        user.has_perm(f"listings.change_{model}") for model in ("listing", "band", "variant")
+    )
+
+
 def needs_second_factor(user):
-    return has_second_factor(user) or (user.is_superuser and settings.MERCHEX_2FA_FOR_SUPERUSERS)
+    return has_second_factor(user) or (settings.MERCHEX_2FA_FOR_EDITORS and is_editor(user))
 
 
 class StaffLoginForm(OTPAdminAuthenticationForm):
@@ -50,11 +59,17 @@ class StaffLoginForm(OTPAdminAuthenticationForm):
         if user is not None and needs_second_factor(user):
             if not has_second_factor(user):
                 raise ValidationError(
-                    "Superusers must sign in with two factors, and this account has none set "
-                    "up yet: ask the shop's owner to run `manage.py setup2fa` for it.",
+                    "Staff who can change the shop must sign in with two factors, and this "
+                    "account has none set up yet: ask the shop's owner to run `manage.py "
+                    "setup2fa` for it.",
                     code="second_factor_missing",
                 )
-            self.clean_otp(user)
+            try:
+                self.clean_otp(user)
+            except ValidationError:  # a wrong code is a failed sign-in: the lockout counts it
+                credentials = {"username": self.cleaned_data.get("username")}
+                user_login_failed.send(__name__, credentials=credentials, request=self.request)
+                raise
         return self.cleaned_data
 
 
@@ -65,15 +80,14 @@ class MerchexAdminSite(admin.AdminSite):
     login_template = "admin/merchex_login.html"
 
     def has_permission(self, request):
-        """Staff, and for superusers (with the setting) verified by a second factor.
+        """Staff, and for editors (with the setting) verified by a second factor.
 
-        Other staff with an authenticator need no check here, and so no query on every page:
-        the sign-in form asks them for its code, and `setup2fa` ends the sessions they had
-        before they set it up.
+        Other staff with an authenticator need no check here: the sign-in form asks them for
+        its code, and `setup2fa` ends the sessions they had before they set it up.
         """
         if not super().has_permission(request):
             return False
         user = request.user
-        if user.is_superuser and settings.MERCHEX_2FA_FOR_SUPERUSERS:
+        if settings.MERCHEX_2FA_FOR_EDITORS and is_editor(user):
             return user.is_verified()
         return True

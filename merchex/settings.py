@@ -171,7 +171,10 @@ AUTHENTICATION_BACKENDS = [
 ]
 AXES_FAILURE_LIMIT = env.int("MERCHEX_LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("MERCHEX_LOGIN_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks
+# A username from one address: a guesser elsewhere cannot lock the owner out, nor one address
+# (a proxy's, when MERCHEX_TRUSTED_PROXIES is unset) lock everyone out. Wrong authenticator
+# codes count as failures too (listings/sites.py).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "listings.views.locked_out"  # the admin's own page, with Retry-After
 LOGIN_REDIRECT_URL = "admin:index"  # where a sign-in with a refused ?next= lands
@@ -185,8 +188,8 @@ if TRUSTED_PROXIES:
     AXES_IPWARE_PROXY_ORDER = "right-most"
 
 # Two-factor sign-in (listings/sites.py): staff with an authenticator must use it; superusers
-# must have one when this is on (the default outside development).
-MERCHEX_2FA_FOR_SUPERUSERS = env.bool("MERCHEX_2FA_FOR_SUPERUSERS", default=not DEBUG)
+# and staff who can change the catalogue must have one when this is on (outside development).
+MERCHEX_2FA_FOR_EDITORS = env.bool("MERCHEX_2FA_FOR_EDITORS", default=not DEBUG)
 OTP_TOTP_ISSUER = "merchex"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -342,9 +345,10 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 MERCHEX_PAGE_SIZE = 20  # items on one fan page
 MERCHEX_CURRENCY = env.str("MERCHEX_CURRENCY", default="EUR")  # ISO 4217 code for prices
 MERCHEX_CONTACT_EMAIL = env.str("MERCHEX_CONTACT_EMAIL", default="shop@localhost")
-# Contact-form rate limits (listings/limits.py), per hour: from one address, and in all.
+# Contact-form rate limits (listings/limits.py), per sliding hour: from one address, and in all
+# (a last guard against a flood from many addresses, far above what a small shop receives).
 MERCHEX_CONTACT_PER_ADDRESS_PER_HOUR = env.int("MERCHEX_CONTACT_PER_ADDRESS_PER_HOUR", default=5)
-MERCHEX_CONTACT_PER_HOUR = env.int("MERCHEX_CONTACT_PER_HOUR", default=100)
+MERCHEX_CONTACT_PER_HOUR = env.int("MERCHEX_CONTACT_PER_HOUR", default=300)
 
 # Selling (orders/). Stripe keys come from the environment; without them the shop browses and
 # says that checkout is not open. STRIPE_API_BASE and STRIPE_JS_URL point at a Stripe-compatible

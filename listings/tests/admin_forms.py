@@ -68,3 +68,16 @@ def change_form_data(response):
     parser = FormFields()
     parser.feed(response.content.decode())
     return parser.data
+
+
+def sign_in_verified(client, user):
+    """Sign `user` in with a second factor, as the sign-in form does after a right code: staff
+    who can change the catalogue need one in production (MERCHEX_2FA_FOR_EDITORS)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device, _ = TOTPDevice.objects.get_or_create(user=user, name="tests", confirmed=True)
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
