@@ -48,8 +48,9 @@ class ShopFilterForm(ListingFilterForm):
         "newest": ("Newest", ["sold", "-created_at", "-id"]),
         "title": ("Title, A to Z", ["sold", "title", "id"]),
         "year": ("Year, newest first", ["sold", IsNull(F("year"), True), "-year", "-id"]),
-        "price": ("Price, low to high", ["sold", IsNull(F("price"), True), "price", "id"]),
-        "price-desc": ("Price, high to low", ["sold", IsNull(F("price"), True), "-price", "-id"]),
+        # "Price on request" last, after every price (sold out ones included).
+        "price": ("Price, low to high", [IsNull(F("price"), True), "sold", "price", "id"]),
+        "price-desc": ("Price, high to low", [IsNull(F("price"), True), "sold", "-price", "-id"]),
     }
 
     genre = forms.ChoiceField(

@@ -316,15 +316,15 @@ class Listing(models.Model):
                 name="listings_listing_year_idx",
             ),
             models.Index(
-                F("sold"),
                 IsNull(F("price"), True),
+                F("sold"),
                 F("price"),
                 F("id"),
                 name="listings_listing_price_lo_idx",
             ),
             models.Index(
-                F("sold"),
                 IsNull(F("price"), True),
+                F("sold"),
                 F("price").desc(),
                 F("id").desc(),
                 name="listings_listing_price_hi_idx",

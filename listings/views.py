@@ -142,8 +142,8 @@ def band_structured_data(band, url, image=None):
 
 
 def listing_structured_data(listing, url, images=(), options=()):
-    """schema.org Product, with an Offer per option that has a price (an Offer without one is
-    invalid for search engines: "price on request" items have none)."""
+    """schema.org Product with an Offer per option, or None without a price: a Product needs
+    an offer to be valid for search engines, and "price on request" items have none."""
     data = {
         "@context": "https://schema.org",
         "@type": "Product",
@@ -164,8 +164,9 @@ def listing_structured_data(listing, url, images=(), options=()):
         for option in options
         if option.unit_price is not None
     ]
-    if offers:
-        data["offers"] = offers[0] if len(offers) == 1 else offers
+    if not offers:
+        return None
+    data["offers"] = offers[0] if len(offers) == 1 else offers
     if listing.description:
         data["description"] = listing.description[:500]
     if listing.band:

@@ -342,7 +342,7 @@ DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="merchex <nore
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # The shop.
-MERCHEX_PAGE_SIZE = 20  # items on one fan page
+MERCHEX_PAGE_SIZE = 24  # items on one fan page: full rows of 2, 3, 4 or 6 cards
 MERCHEX_CURRENCY = env.str("MERCHEX_CURRENCY", default="EUR")  # ISO 4217 code for prices
 MERCHEX_CONTACT_EMAIL = env.str("MERCHEX_CONTACT_EMAIL", default="shop@localhost")
 # Contact-form rate limits (listings/limits.py), per sliding hour: from one address, and in all

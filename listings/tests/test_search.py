@@ -40,7 +40,7 @@ def shop():
 
 
 def merch(response):
-    return re.findall(r'<h3 class="card-title"><a href="[^"]+">([^<]+)</a>', response.text)
+    return re.findall(r'<h3 class="card-title">([^<]+)</h3>', response.text)
 
 
 def bands_shown(response):

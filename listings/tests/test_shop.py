@@ -8,7 +8,7 @@ import factory
 import pytest
 
 from listings.models import Listing
-from listings.tests.factories import BandFactory, ListingFactory
+from listings.tests.factories import BandFactory, ListingFactory, VariantFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -228,12 +228,39 @@ def test_listing_page_has_product_data_with_offer(client, band, sold, availabili
     assert data["offers"]["availability"] == f"https://schema.org/{availability}"
 
 
-def test_a_listing_without_a_price_has_no_offer(client, band):
-    """An Offer without a price is invalid for search engines; "price on request" has none."""
+def test_a_listing_without_a_price_is_no_product_for_search_engines(client, band):
+    """A Product needs an offer (or reviews) for rich results; "price on request" has none."""
     listing = ListingFactory(band=band, price=None)
-    data = structured_data(client.get(listing.get_absolute_url()))
-    assert data["@type"] == "Product"
-    assert "offers" not in data
+    found = all_structured_data(client.get(listing.get_absolute_url()))
+    assert [data["@type"] for data in found] == ["BreadcrumbList"]
+
+
+def test_options_are_offers_each_with_its_availability(client, band):
+    listing = ListingFactory(band=band, price=Decimal("25"), option=False)
+    VariantFactory(listing=listing, name="S", stock=2, sku="TEE-S")
+    VariantFactory(listing=listing, name="M", stock=0, price=Decimal("27"))
+    VariantFactory(listing=listing, name="L", stock=None)
+    offers = structured_data(client.get(listing.get_absolute_url()))["offers"]
+    assert [(o["name"], o["price"], o["availability"].rsplit("/")[-1]) for o in offers] == [
+        ("S", "25.00", "LimitedAvailability"),
+        ("M", "27.00", "SoldOut"),
+        ("L", "25.00", "InStock"),
+    ]
+    assert offers[0]["sku"] == "TEE-S"
+
+
+def test_price_on_request_comes_last_in_price_sorts(client):
+    ListingFactory(title="On request", price=None, band=None)
+    ListingFactory(title="Sold at 5", price=Decimal("5"), sold=True, band=None)
+    ListingFactory(title="At 20", price=Decimal("20"), band=None)
+    ListingFactory(title="At 10", price=Decimal("10"), band=None)
+    assert titles(client.get("/listings/", {"sort": "price"})) == [
+        "At 10",
+        "At 20",
+        "Sold at 5",
+        "On request",
+    ]
+    assert titles(client.get("/listings/", {"sort": "price-desc"}))[-1] == "On request"
 
 
 def all_structured_data(response):

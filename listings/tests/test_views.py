@@ -43,9 +43,11 @@ def test_band_page_lists_available_items_before_sold_ones(client, band):
     assert "Sold out" in text
 
 
-def test_band_page_labels_an_inactive_band(client):
+def test_band_page_says_a_band_split_up_in_fans_words(client):
     band = BandFactory(active=False)
-    assert "Inactive" in client.get(band.get_absolute_url()).text
+    page = client.get(band.get_absolute_url()).text
+    assert "Split up" in page
+    assert "Inactive" not in page
 
 
 def test_listing_list_links_each_listing_to_its_band(client, band, listing):
@@ -54,11 +56,11 @@ def test_listing_list_links_each_listing_to_its_band(client, band, listing):
     assert f'<a href="{band.get_absolute_url()}">De La Soul</a>' in response.text
 
 
-def test_listing_list_labels_orphans(client):
+def test_merch_without_a_band_shows_no_staff_words(client):
     ListingFactory(title="Festival lanyard", band=None)
     response = client.get("/listings/")
     assert "Festival lanyard" in response.text
-    assert "No band" in response.text
+    assert "No band" not in response.text
 
 
 def test_listing_page_links_back_to_its_band(client, band, listing):
@@ -68,11 +70,22 @@ def test_listing_page_links_back_to_its_band(client, band, listing):
     assert band.get_absolute_url() in response.text
 
 
-def test_orphan_listing_page_says_no_band(client):
+def test_orphan_listing_page_leads_back_to_all_merch(client):
     orphan = ListingFactory(band=None)
     response = client.get(orphan.get_absolute_url())
     assert response.status_code == 200
-    assert "No band" in response.text
+    assert "No band" not in response.text
+    assert "← All merch" in response.text
+
+
+def test_a_card_is_one_link_picture_and_title(client, band):
+    listing = ListingFactory(band=band)
+    page = client.get("/listings/").text
+    link = f'<a class="card-link" href="{listing.get_absolute_url()}">'
+    assert link in page
+    card = page.split(link, 1)[1].split("</a>", 1)[0]
+    assert "card-img" in card
+    assert f"{listing.title}</h2>" in card
 
 
 @pytest.mark.parametrize("path", ["/bands/999999/", "/listings/999999/", "/no-such-page/"])
