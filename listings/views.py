@@ -10,6 +10,7 @@ from django.core.paginator import EmptyPage, Paginator
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.text import Truncator
 from django.views.decorators.cache import never_cache
@@ -86,15 +87,51 @@ def canonical_redirect(request, obj, slug):
     return redirect(url, permanent=True)
 
 
-def list_page(request, title, description):
+def list_page(request, title, description, shown=()):
     """Canonical URL and link-preview fields of a list page: its path and the parameters it
-    uses (the page number, its filters), at the site's origin."""
+    uses (the page number, its filters), at the site's origin; its picture the first of
+    `shown` (stored pictures), else the site's own."""
     query = request.GET.urlencode()
     return {
         "canonical_url": absolute_url(request, request.path + (f"?{query}" if query else "")),
         "og_title": title,
         "og_description": description,
+        **share(request, next((picture for picture in shown if picture), None)),
     }
+
+
+def share(request, shown):
+    """og:image fields: a stored picture's largest rendition, or the site's share picture."""
+    if shown:
+        return {"share_picture": absolute_picture(request, shown), "og_image_alt": shown.alt}
+    site = (absolute_url(request, static("img/share.png")), 1200, 630)
+    return {"share_picture": site, "og_image_alt": "merchex: official band merch"}
+
+
+def site_structured_data(request):
+    """schema.org WebSite (with its search) and Organization, for the home page."""
+    home = absolute_url(request, reverse("listings:home"))
+    search = absolute_url(request, reverse("listings:search"))
+    return [
+        {
+            "@context": "https://schema.org",
+            "@type": "WebSite",
+            "name": "merchex",
+            "url": home,
+            "potentialAction": {
+                "@type": "SearchAction",
+                "target": {"@type": "EntryPoint", "urlTemplate": f"{search}?q={{query}}"},
+                "query-input": "required name=query",
+            },
+        },
+        {
+            "@context": "https://schema.org",
+            "@type": "Organization",
+            "name": "merchex",
+            "url": home,
+            "logo": absolute_url(request, static("img/share.png")),
+        },
+    ]
 
 
 def shop_heading(form):
@@ -195,11 +232,13 @@ def home(request):
     newest = rows
     if featured:
         newest = for_sale.filter(featured_position__isnull=True)[:HOME_ITEMS]
+    shown = [listing.shown_picture for listing in [*featured, *newest]]
     context = {
         "bands": bands,
         "featured": featured,
         "listings": newest,
-        **list_page(request, "merchex: official band merch", HOME_DESCRIPTION),
+        "site_ld": site_structured_data(request),
+        **list_page(request, "merchex: official band merch", HOME_DESCRIPTION, shown),
     }
     return render(request, "listings/home.html", context)
 
@@ -230,11 +269,12 @@ def band_detail(request, band_id, slug=None):
     url = absolute_url(request, band.get_absolute_url())
     shown = band.shown_picture
     share = absolute_picture(request, shown) if shown else None
+    query = request.GET.urlencode()  # page N and filters: each its own canonical page
     context = {
         "band": band,
         "form": form,
         "page_obj": paginate(request, listings),
-        "canonical_url": url,
+        "canonical_url": f"{url}?{query}" if query else url,
         "og_type": "music.musician",
         "og_title": f"{band.name} merch",
         "og_description": f"Official {band.name} merch on merchex.",
@@ -251,12 +291,19 @@ def band_detail(request, band_id, slug=None):
 def listing_list(request):
     form = ShopFilterForm(request.GET)
     listings = form.filter(Listing.objects.public().with_band())
+    page = paginate(request, listings)
+    heading = shop_heading(form)
     context = {
         "form": form,
-        "page_obj": paginate(request, listings),
+        "page_obj": page,
         "breadcrumbs": crumbs(("Merch", None)),
-        "heading": shop_heading(form),
-        **list_page(request, "All merch on merchex", LIST_DESCRIPTION),
+        "heading": heading,
+        **list_page(
+            request,
+            f"{heading} on merchex",  # what the filters show, as the heading says
+            LIST_DESCRIPTION,
+            [listing.shown_picture for listing in page],
+        ),
     }
     return render(request, "listings/listing_list.html", context)
 
@@ -365,6 +412,10 @@ def contact(request):
         "about": about,
         "retry_minutes": math.ceil(retry_after / 60) if retry_after else None,
         "breadcrumbs": crumbs(("Contact", None)),
+        **list_page(
+            request, "Contact the shop", "Questions about an item or an order? Write to us."
+        ),
+        "canonical_url": absolute_url(request, reverse("listings:contact")),
     }
     response = render(request, "listings/contact.html", context, status=status)
     if retry_after:

@@ -302,7 +302,43 @@ def test_home_and_lists_have_a_canonical_link_and_open_graph(client, listing, ur
     assert f'<link rel="canonical" href="{canonical.replace("&", "&amp;")}">' in page
     assert f'<meta property="og:url" content="{canonical.replace("&", "&amp;")}">' in page
     assert '<meta property="og:title" content="' in page
-    assert '<meta name="twitter:card" content="summary">' in page
+    assert '<meta property="og:image" content="http://testserver/static/img/share.png">' in page
+    assert '<meta name="twitter:card" content="summary_large_image">' in page
+
+
+def test_a_list_with_pictures_shares_its_first_one(client, listing):
+    from listings.tests.factories import ListingPhotoFactory
+
+    ListingPhotoFactory(listing=listing, alt_text="The poster, rolled out")
+    page = client.get("/listings/").text
+    assert '<meta property="og:image" content="http://testserver/media/' in page
+    assert '<meta property="og:image:alt" content="The poster, rolled out">' in page
+
+
+def test_link_previews_follow_the_filters(client, listing):
+    page = client.get("/listings/", {"type": "Posters", "available": "on"}).text
+    assert '<meta property="og:title" content="Available posters on merchex">' in page
+
+
+def test_page_two_of_a_band_is_its_own_canonical_page(client, band, settings):
+    settings.MERCHEX_PAGE_SIZE = 1
+    ListingFactory.create_batch(2, band=band)
+    page = client.get(band.get_absolute_url(), {"page": 2}).text
+    assert (
+        f'<link rel="canonical" href="http://testserver{band.get_absolute_url()}?page=2">' in page
+    )
+
+
+def test_the_home_page_describes_the_site_and_the_contact_page_is_indexable(client):
+    found = all_structured_data(client.get("/"))
+    assert {data["@type"] for data in found} >= {"WebSite", "Organization"}
+    website = next(data for data in found if data["@type"] == "WebSite")
+    assert website["potentialAction"]["target"]["urlTemplate"] == (
+        "http://testserver/search/?q={query}"
+    )
+    contact = client.get("/contact/?listing=1").text
+    assert '<link rel="canonical" href="http://testserver/contact/">' in contact
+    assert '<meta property="og:title" content="Contact the shop">' in contact
 
 
 def test_structured_data_cannot_break_out_of_its_script(client):
