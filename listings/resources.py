@@ -22,6 +22,7 @@ import contextlib
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db.models.functions import Lower
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from import_export import fields, resources, widgets
@@ -223,6 +224,13 @@ class CatalogueResource(resources.ModelResource):
                 {"id": f"No {name} has the id {number}: leave it empty to add one."}
             )
 
+    def get_bulk_update_fields(self):
+        """The columns an update writes: not the id, nor what is only exported (pictures)."""
+        ids = self._meta.import_id_fields
+        return [
+            name for name, field in self.fields.items() if name not in ids and not field.readonly
+        ]
+
     def before_save_instance(self, instance, row, **kwargs):
         instance.updated_at = timezone.now()  # bulk updates skip auto_now
 
@@ -241,6 +249,23 @@ class CatalogueOptions:
     batch_size = 1000
 
 
+class Position(widgets.IntegerWidget):
+    def clean(self, value, row=None, **kwargs):
+        try:
+            number = super().clean(value, row, **kwargs)
+        except (ArithmeticError, ValueError):
+            number = 0
+        if number is not None and number < 1:
+            raise ValueError(f"“{value}” is not a home page position: 1, 2, 3… or empty.")
+        return number
+
+
+def position():
+    return fields.Field(
+        attribute="featured_position", column_name="home_page_position", widget=Position()
+    )
+
+
 def yes_no(name):
     return fields.Field(attribute=name, column_name=name, widget=YesNo(name))
 
@@ -252,6 +277,7 @@ class BandResource(CatalogueResource):
     genre = fields.Field(
         attribute="genre", column_name="genre", widget=ChoiceByValueOrLabel(Band.Genre.choices)
     )
+    featured_position = position()
 
     class Meta(CatalogueOptions):
         model = Band
@@ -264,6 +290,7 @@ class BandResource(CatalogueResource):
             "published",
             "official_homepage",
             "biography",
+            "featured_position",
         ]
 
 
@@ -276,6 +303,9 @@ class ListingResource(CatalogueResource):
     type = fields.Field(
         attribute="type", column_name="type", widget=ChoiceByValueOrLabel(Listing.Type.choices)
     )
+    featured_position = position()
+    # Written for reference, never read back: pictures are uploaded in the admin.
+    pictures = fields.Field(column_name="pictures", readonly=True)
 
     class Meta(CatalogueOptions):
         model = Listing
@@ -289,18 +319,55 @@ class ListingResource(CatalogueResource):
             "sold",
             "published",
             "description",
+            "featured_position",
+            "pictures",
         ]
 
-    def get_queryset(self):
-        return Listing.objects.select_related("band")
+    def dehydrate_pictures(self, listing):
+        return " ".join(photo.image.name for photo in listing.photos.all())
 
-    def after_import(self, dataset, result, **kwargs):
-        give_missing_options()  # new rows were written in bulk: no signal gave them one
-        super().after_import(dataset, result, **kwargs)
+    def get_queryset(self):
+        return Listing.objects.select_related("band").prefetch_related("photos")
 
     def before_import(self, dataset, **kwargs):
         super().before_import(dataset, **kwargs)
         self.fields["band"].widget.bands = None  # bands added since the last import count
+        self.new_rows = {}  # (band, title in lower case) of new rows: each once, not already here
+        titles = set()
+        if "title" in dataset.headers:
+            titles = {" ".join(str(title or "").split()).lower() for title in dataset["title"]}
+        existing = Listing.objects.annotate(lowered=Lower("title")).filter(lowered__in=titles)
+        self.existing = {
+            (band, title.lower()): pk
+            for pk, band, title in existing.values_list("pk", "band", "title")
+        }
+
+    def before_import_row(self, row, row_number=None, **kwargs):
+        super().before_import_row(row, row_number=row_number, **kwargs)
+        if row.get("id") is not None or not str(row.get("title") or "").strip():
+            return
+        title = " ".join(str(row["title"]).split())
+        try:
+            band = self.fields["band"].widget.clean(row.get("band"))
+        except ValueError:
+            return  # reported on this row by the band's own column
+        same = (band.pk if band else None, title.lower())
+        if same in self.new_rows:
+            raise ValidationError(
+                {"title": f"“{title}” is also new on row {self.new_rows[same]} of the file."}
+            )
+        self.new_rows[same] = (row_number or 0) + 1  # as the spreadsheet numbers it
+        if same in self.existing:
+            raise ValidationError(
+                {
+                    "title": f"“{title}” is already a listing of this band (id "
+                    f"{self.existing[same]}): give its id to update it, or change the title."
+                }
+            )
+
+    def after_import(self, dataset, result, **kwargs):
+        give_missing_options()  # new rows were written in bulk: no signal gave them one
+        super().after_import(dataset, result, **kwargs)
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
         """The model's validation, less two queries a row that prove nothing new here: that

@@ -2,6 +2,7 @@ import json
 
 from django import template
 from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -82,3 +83,43 @@ def picture(shown, sizes, eager=False, priority=False, css_class=""):
         "priority": priority,
         "css_class": css_class,
     }
+
+
+IMPORT_KINDS = {
+    "new": "New",
+    "update": "Update",
+    "skip": "Unchanged",
+    "delete": "Delete",
+    "invalid": "Not imported",
+    "error": "Not imported",
+}
+
+
+@register.filter
+def preview_rows(result):
+    """Every row of an import's preview in the file's order, numbered as a spreadsheet numbers
+    it (its header is row 1): what will happen to it and, for a failing row, why not."""
+    invalid = {row.number: row for row in result.invalid_rows}
+    rows = []
+    for number, row in enumerate(result.rows, start=1):
+        errors, values = [], row.diff or []
+        if number in invalid:
+            bad = invalid[number]
+            errors = [
+                message if field == NON_FIELD_ERRORS else f"{field}: {message}"
+                for field, messages in bad.error_dict.items()
+                for message in messages
+            ]
+            values = ["" if value is None else value for value in bad.values]
+        errors += [str(error.error) for error in row.errors]
+        kind = IMPORT_KINDS.get(row.import_type, row.import_type)
+        rows.append(
+            {
+                "number": number + 1,
+                "kind": row.import_type,
+                "label": kind,
+                "errors": errors,
+                "values": values,
+            }
+        )
+    return rows

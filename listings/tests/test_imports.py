@@ -3,6 +3,7 @@ row by row, no formula in the owner's spreadsheet."""
 
 import csv
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -351,7 +352,8 @@ def test_the_resource_reads_bands_once_per_import(bjork, django_assert_max_num_q
     rows = tablib.Dataset(headers=HEADER)
     for number in range(200):
         rows.append(["", f"Tee {number}", "Björk", "Clothing", "", "10", "0", "1", ""])
-    with django_assert_max_num_queries(15):  # not one per row (options for new rows included)
+    # Not one per row: the bands, the existing titles, options for the new rows.
+    with django_assert_max_num_queries(16):
         result = ListingResource().import_data(rows, dry_run=False, use_transactions=True)
     assert not result.has_errors()
     assert not result.has_validation_errors()
@@ -363,3 +365,58 @@ def test_control_characters_do_not_break_an_excel_export(admin_client):
     ListingFactory(title="Tee", description="Bell\x07 and form feed\x0c", band=None)
     rows = exported_rows(admin_client, XLSX_FORMAT)
     assert rows[1][1] == "Tee"
+
+
+def test_every_field_import_reads_goes_out_and_comes_back_unchanged(admin_client, bjork):
+    from listings.tests.factories import ListingPhotoFactory
+
+    featured = ListingFactory(title="Homogenic LP", band=bjork, type="Records", featured_position=1)
+    ListingPhotoFactory(listing=featured)
+    ListingFactory(title="Lanyard", band=None, type="Misc", sold=True)
+    before = list(Listing.objects.order_by("pk").values())
+    data = {"format": CSV_FORMAT, "resource": "0"}
+    everything = [*HEADER, "featured_position", "pictures"]
+    data.update({f"listingresource_{field}": "on" for field in everything})
+    rows = list(
+        csv.reader(io.StringIO(admin_client.post(EXPORT, data).content.decode("utf-8-sig")))
+    )
+    assert rows[0] == [*HEADER, "home_page_position", "pictures"]
+    by_title = {row[1]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
+    assert by_title["Homogenic LP"]["home_page_position"] == "1"
+    assert by_title["Homogenic LP"]["pictures"].startswith("pictures/")
+    assert by_title["Lanyard"]["type"] == "Misc"  # the value import reads, not the label
+    assert by_title["Lanyard"]["sold"] == "yes"
+    response = preview(admin_client, csv_file(rows[1:], header=rows[0]))
+    assert row_errors(response) == {}
+    assert totals(response)["skip"] == 2
+    confirm(admin_client, response)
+    assert list(Listing.objects.order_by("pk").values()) == before
+
+
+def test_a_new_row_matching_an_existing_listing_is_flagged_before_anything_is_written(
+    admin_client, bjork
+):
+    ListingFactory(title="Tour tee", band=bjork)
+    rows = [
+        ["", "Poster", "Björk", "Posters", "", "", "no", "yes", ""],
+        ["", "TOUR TEE", "bjork", "Clothing", "", "", "no", "yes", ""],
+        ["", "Poster", "Björk", "Posters", "", "", "no", "yes", ""],
+    ]
+    response = preview(admin_client, csv_file(rows))
+    errors = row_errors(response)
+    assert "is already a listing of this band" in errors[2][0]
+    assert "is also new on row 2 of the file" in errors[3][0]
+    assert "confirm_form" not in response.context
+    assert Listing.objects.count() == 1
+
+
+def test_the_preview_lists_every_row_with_its_reason_and_spreadsheet_row_number(
+    admin_client, bjork
+):
+    good = ["", "Good tee", "Björk", "Clothing", "", "10", "no", "yes", ""]
+    bad = ["", "Bad tee", "Björk", "Clothing", "", "", "maybe", "yes", ""]
+    page = preview(admin_client, csv_file([good, bad])).text
+    rows = re.findall(r"<tr class=\"(\w+)\">\s*<td>(\d+)</td>", page)
+    assert rows == [("new", "2"), ("invalid", "3")]  # the header is the spreadsheet's row 1
+    assert "“maybe” in column sold is not yes or no" in page  # written out, not on hover
+    assert ">None<" not in page
