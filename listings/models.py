@@ -222,6 +222,17 @@ class ListingQuerySet(models.QuerySet):
         """
         return self.filter(published=True).exclude(band__published=False)
 
+    def matching(self, *words):
+        """Listings whose title or band's name contains each of `words`, ignoring case and
+        accents (the admin's search; fans' search is listings.search)."""
+        listings = self.alias(folded_title=Unaccent("title"), folded_band=Unaccent("band__name"))
+        for word in words:
+            folded = fold(word)
+            listings = listings.filter(
+                Q(folded_title__contains=folded) | Q(folded_band__contains=folded)
+            )
+        return listings
+
     def for_cards(self):
         """What a listing card shows, its main picture joined in: one query for a whole page."""
         return self.select_related("cover")

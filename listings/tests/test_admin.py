@@ -332,3 +332,15 @@ def test_an_inline_row_opened_before_another_save_never_undoes_it(admin_client, 
     assert listing.band.name == "A's fix"
     listing.refresh_from_db()
     assert (listing.sold, listing.price) == (True, Decimal("99.99"))
+
+
+def test_the_listing_search_folds_case_and_accents(admin_client):
+    bjork = BandFactory(name="Björk")
+    ListingFactory(title="Vinyl", band=bjork)
+    ListingFactory(title="Homogénic poster", band=None)
+    ListingFactory(title="Unrelated", band=None)
+    url = admin_url(Listing, "changelist")
+    assert "Vinyl" in admin_client.get(url, {"q": "bjork"}).text
+    found = admin_client.get(url, {"q": "HOMOGENIC"}).text
+    assert "Homogénic poster" in found
+    assert "Unrelated" not in found
