@@ -401,7 +401,7 @@ class ListingPhoto(PictureMixin, models.Model):
         help_text="Tick only if the picture adds nothing that the listing's text does not say.",
     )
     position = models.PositiveSmallIntegerField(
-        default=0, help_text="Pictures show in this order; the first is the main one."
+        default=1, help_text="Pictures show in this order (1 first): the first is the main one."
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

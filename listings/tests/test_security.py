@@ -135,7 +135,7 @@ def test_one_address_may_send_five_messages_an_hour(client, mailoutbox, settings
         assert send(client).status_code == 302
     response = send(client, message="One more, please?")
     assert response.status_code == 429
-    assert 1 <= int(response["Retry-After"]) <= 3601
+    assert 1 <= int(response["Retry-After"]) <= 3600 * 6 // 5 + 1  # a sliding hour: up to 72 min
     assert "yours was not sent" in response.text
     assert "One more, please?" in response.text  # what the fan typed is kept
     assert 'value="Ada"' in response.text
