@@ -52,18 +52,17 @@ class NewestListingsFormSet(BaseInlineFormSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.band_listings = self.queryset
-        newest = self.queryset.select_related("cover").order_by("-created_at", "-id")
-        self.queryset = newest[: self.shown]
-
-    def _existing_object(self, pk):
-        # A posted row that is no longer among the newest (another listing was added meanwhile)
-        # is still this band's listing: the edit is kept, not dropped.
-        obj = super()._existing_object(pk)
-        if obj is None:
-            obj = self.band_listings.filter(pk=pk).first()
-            self._object_dict[pk] = obj
-        return obj
+        listings = self.queryset.select_related("cover")
+        if self.is_bound:
+            # The rows posted back, even one no longer among the newest (another listing was
+            # added meanwhile): it is still this band's listing, and its edit is kept.
+            posted = (
+                self.data.get(f"{self.prefix}-{n}-id") for n in range(self.total_form_count())
+            )
+            ids = [int(pk) for pk in posted if pk and pk.isascii() and pk.isdigit()]
+            self.queryset = listings.filter(pk__in=ids[: self.shown + self.max_num])
+        else:
+            self.queryset = listings.order_by("-created_at", "-id")[: self.shown]
 
 
 class NoSilentOverwrite(forms.ModelForm):
@@ -567,6 +566,16 @@ class ListingAdmin(
     @admin.display(description="Picture")
     def thumbnail(self, listing):
         return thumbnail(listing.shown_picture)
+
+    def render_change_form(self, request, context, *args, **kwargs):
+        """A form that comes back with errors cannot keep the files chosen in it (browsers
+        empty file inputs): say which to choose again."""
+        chosen = [upload.name for _, uploads in request.FILES.lists() for upload in uploads]
+        if chosen and request.method == "POST":
+            names = ", ".join(chosen)
+            message = f"The pictures you chose were not saved ({names}): choose them again."
+            messages.warning(request, message)
+        return super().render_change_form(request, context, *args, **kwargs)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is Variant:

@@ -185,8 +185,8 @@ class Band(PictureMixin, models.Model):
     @property
     def shown_picture(self):
         """The stored picture (not one just chosen in a form that has not been saved)."""
-        picture = self.picture  # a FieldFile made on each access: once is enough
-        if not (picture and picture._committed and self.picture_width):
+        picture = self.stored()
+        if picture is None:
             return None
         return Picture(picture.name, self.picture_width, self.picture_height, self.picture_alt)
 
@@ -427,8 +427,8 @@ class ListingPhoto(PictureMixin, models.Model):
     @property
     def shown_picture(self):
         """The stored picture (not one just chosen in a form that has not been saved)."""
-        image = self.image  # a FieldFile made on each access: once is enough
-        if not (image and image._committed and self.image_width):
+        image = self.stored()
+        if image is None:
             return None
         alt = "" if self.decorative else self.alt_text
         return Picture(image.name, self.image_width, self.image_height, alt)

@@ -196,6 +196,22 @@ class PictureMixin:
 
     PICTURE = "picture"
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        """Note the picture the row was read with: one assigned since (an upload in a form not
+        yet saved) is not shown, and is the one made into a master when saved."""
+        instance = super().from_db(db, field_names, values)
+        if cls.PICTURE in field_names:
+            instance.stored_picture = values[list(field_names).index(cls.PICTURE)]
+        return instance
+
+    def stored(self):
+        """The picture as stored, or None (none, or a new one not saved yet)."""
+        field = getattr(self, self.PICTURE)
+        if not (field and self.pk and getattr(self, f"{self.PICTURE}_width")):
+            return None
+        return field if field.name == getattr(self, "stored_picture", field.name) else None
+
     def save_picture(self, save, still_used):
         """Run `save()`, making the clean master and renditions of a new picture around it;
         the files of a replaced one go after the commit, unless `still_used(name)`."""
@@ -209,7 +225,7 @@ class PictureMixin:
                 .first()
             )
         new_image = None
-        if field and not field._committed:
+        if field and (previous is None or field.name != previous[0]):  # a new picture
             new_image, content, width, height = clean_master(field.file)
             field.file, field.name = content, content.name
             setattr(self, f"{self.PICTURE}_width", width)
@@ -218,6 +234,7 @@ class PictureMixin:
             setattr(self, f"{self.PICTURE}_width", None)
             setattr(self, f"{self.PICTURE}_height", None)
         save()
+        self.stored_picture = getattr(self, self.PICTURE).name or None
         if new_image is not None:
             make_renditions(getattr(self, self.PICTURE).name, new_image)
         if previous and previous[0] and previous[0] != getattr(self, self.PICTURE).name:

@@ -351,3 +351,11 @@ def test_rendering_pages_with_pictures_makes_no_storage_calls(client, monkeypatc
         page = client.get(url).text
         assert "<picture>" in page, url
     assert storage.calls == []
+
+
+def test_pictures_chosen_in_a_form_that_comes_back_are_named_to_choose_again(admin_client):
+    uploads = [image_file(name="front.jpg"), image_file(name="back.jpg")]
+    response = add_listing(admin_client, uploads, title="")  # an error elsewhere in the form
+    assert response.status_code == 200
+    assert "The pictures you chose were not saved (front.jpg, back.jpg)" in response.text
+    assert not Listing.objects.exists()
