@@ -53,13 +53,20 @@ class ShopFilterForm(ListingFilterForm):
         "price-desc": ("Price, high to low", [IsNull(F("price"), True), "sold", "-price", "-id"]),
     }
 
-    genre = forms.ChoiceField(
-        choices=[("", "All genres"), *Band.Genre.choices], required=False, label="Band genre"
-    )
+    genre = forms.ChoiceField(required=False, label="Band genre")
     sort = forms.ChoiceField(
         choices=[(key, label) for key, (label, _) in SORTS.items()], required=False, label="Sort by"
     )
     field_order = ["type", "genre", "available", "sort"]
+
+    def __init__(self, *args, genres=(), **kwargs):
+        """`genres`: [(genre, listings)] with merch to find (genres_with_merch)."""
+        super().__init__(*args, **kwargs)
+        labels = dict(Band.Genre.choices)
+        self.fields["genre"].choices = [
+            ("", "All genres"),
+            *((genre, f"{labels[genre]} ({count})") for genre, count in genres),
+        ]
 
     def filter(self, listings):
         listings = super().filter(listings)

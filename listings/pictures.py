@@ -20,9 +20,10 @@ from functools import cached_property, partial
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.db import models, transaction
+from django.db.models.fields.files import FieldFile, ImageFileDescriptor
 from PIL import Image, ImageOps
 
 FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
@@ -98,8 +99,20 @@ def picture_path(instance, filename):
     return f"{FOLDER}/{uuid.uuid4().hex}.{extension}"
 
 
+class PictureDescriptor(ImageFileDescriptor):
+    """Notes on the instance whether its picture is a file just given (an upload: made into a
+    clean master when saved, not shown before) rather than a stored name."""
+
+    def __set__(self, instance, value):
+        super().__set__(instance, value)
+        if not isinstance(value, FieldFile):  # the field's own value set again (full_clean)
+            instance.__dict__[f"new_{self.field.attname}"] = isinstance(value, File)
+
+
 class PictureField(models.ImageField):
     """A model field for pictures: checked with check_picture in forms, generated names."""
+
+    descriptor_class = PictureDescriptor
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("upload_to", picture_path)
@@ -196,21 +209,12 @@ class PictureMixin:
 
     PICTURE = "picture"
 
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        """Note the picture the row was read with: one assigned since (an upload in a form not
-        yet saved) is not shown, and is the one made into a master when saved."""
-        instance = super().from_db(db, field_names, values)
-        if cls.PICTURE in field_names:
-            instance.stored_picture = values[list(field_names).index(cls.PICTURE)]
-        return instance
-
     def stored(self):
         """The picture as stored, or None (none, or a new one not saved yet)."""
         field = getattr(self, self.PICTURE)
-        if not (field and self.pk and getattr(self, f"{self.PICTURE}_width")):
+        if not field or getattr(self, f"new_{self.PICTURE}", False):
             return None
-        return field if field.name == getattr(self, "stored_picture", field.name) else None
+        return field if getattr(self, f"{self.PICTURE}_width") else None
 
     def save_picture(self, save, still_used):
         """Run `save()`, making the clean master and renditions of a new picture around it;
@@ -225,7 +229,7 @@ class PictureMixin:
                 .first()
             )
         new_image = None
-        if field and (previous is None or field.name != previous[0]):  # a new picture
+        if field and getattr(self, f"new_{self.PICTURE}", False):
             new_image, content, width, height = clean_master(field.file)
             field.file, field.name = content, content.name
             setattr(self, f"{self.PICTURE}_width", width)
@@ -234,7 +238,7 @@ class PictureMixin:
             setattr(self, f"{self.PICTURE}_width", None)
             setattr(self, f"{self.PICTURE}_height", None)
         save()
-        self.stored_picture = getattr(self, self.PICTURE).name or None
+        setattr(self, f"new_{self.PICTURE}", False)
         if new_image is not None:
             make_renditions(getattr(self, self.PICTURE).name, new_image)
         if previous and previous[0] and previous[0] != getattr(self, self.PICTURE).name:

@@ -462,3 +462,14 @@ def test_unknown_listing_in_a_post_is_a_form_error(client, mailoutbox):
     assert response.status_code == 200
     assert mailoutbox == []
     assert Listing.objects.count() == 0
+
+
+def test_the_genre_filter_offers_only_genres_with_merch_and_counts_them(client):
+    ListingFactory.create_batch(2, band=BandFactory(genre="HH"))
+    BandFactory(genre="JZ")  # a band with no merch: no empty page offered
+    ListingFactory(band=BandFactory(genre="RO"), published=False)
+    page = client.get("/listings/").text
+    assert '<option value="HH">Hip Hop (2)</option>' in page
+    assert 'value="JZ"' not in page
+    assert 'value="RO"' not in page
+    assert "ignored" in client.get("/listings/", {"genre": "JZ"}).text.lower()

@@ -163,6 +163,7 @@ def test_long_lists_link_the_first_the_last_and_the_pages_around(client, setting
     ],
 )
 def test_a_filtered_shop_list_says_what_it_shows(client, query, heading):
+    ListingFactory(band=BandFactory(genre="HH"), type="Posters")  # a genre with merch
     page = client.get("/listings/", query).text
     assert f"<h1>{heading}</h1>" in page
     assert f"<title>{heading} · merchex</title>" in page
@@ -185,10 +186,10 @@ PAGE_QUERIES = {
     "/": 2,  # bands (featured first), listings (featured first, then the newest)
     "/bands/": 2,  # count, page
     "band": 3,  # band, count, page of its listings
-    "/listings/": 2,  # count, page (band and picture joined in)
+    "/listings/": 3,  # count, page (band and picture joined in), genres with merch
     "listing": 4,  # listing with its band, its pictures, its options (held units), shipping
     "/search/?q=band": 4,  # bands, counts, ids, cards
-    "/listings/?type=Clothing&genre=AR&sort=price": 2,  # count, page
+    "/listings/?type=Clothing&genre=AR&sort=price": 3,  # count, page, genres with merch
 }
 
 
