@@ -359,3 +359,13 @@ def test_pictures_chosen_in_a_form_that_comes_back_are_named_to_choose_again(adm
     assert response.status_code == 200
     assert "The pictures you chose were not saved (front.jpg, back.jpg)" in response.text
     assert not Listing.objects.exists()
+
+
+def test_every_gallery_picture_opens_large_without_javascript(client):
+    listing = ListingFactory(title="Tour tee", price=25)
+    ListingPhotoFactory(listing=listing, alt_text="Front", image=image_file(1600, 1200))
+    back = ListingPhotoFactory(listing=listing, alt_text="Back", image=image_file(1600, 1200))
+    page = client.get(listing.get_absolute_url()).text
+    stem = back.image.name.rpartition(".")[0]
+    assert f'<a class="gallery-link" href="/media/{stem}-1280.jpg">' in page
+    assert page.count('class="gallery-link"') == 2
