@@ -237,6 +237,7 @@ def home(request):
     shown = [listing.shown_picture for listing in [*featured, *newest]]
     context = {
         "bands": bands,
+        "hero": next((row for row in featured if row.shown_picture), None),  # staff's first
         "featured": featured,
         "listings": newest,
         "site_ld": site_structured_data(request),
@@ -247,7 +248,16 @@ def home(request):
 
 @fan_page(parameters=["page"])
 def band_list(request):
-    bands = Band.objects.public().only("name", "genre", "year_formed", "active")
+    bands = Band.objects.public().only(
+        "name",
+        "genre",
+        "year_formed",
+        "active",
+        "picture",
+        "picture_width",
+        "picture_height",
+        "picture_alt",
+    )
     context = {
         "page_obj": paginate(request, bands),
         "breadcrumbs": crumbs(("Bands", None)),

@@ -15,8 +15,6 @@ def home_titles(client, section):
     """The names shown in a section of the home page, from its HTML (cached or not)."""
     page = client.get("/").text
     part = page.split(f'id="home-{section}"')[1].split("</section>")[0]
-    if section == "bands":
-        return re.findall(r'<li><a href="[^"]+">([^<]+)</a>', part)
     return re.findall(r'class="card-title"[^>]*>([^<]+)</h', part)
 
 
@@ -79,3 +77,17 @@ def test_staff_feature_in_bulk_after_those_featured_already(admin_client, model)
     ]
     featured = admin_client.get(changelist, {"featured": "yes"}).context["cl"].result_list
     assert [obj.pk for obj in featured] == [made[0].pk]
+
+
+def test_the_home_page_opens_with_the_first_featured_item_with_a_picture(client):
+    from listings.tests.factories import ListingPhotoFactory
+
+    plain = ListingFactory(title="No picture", featured_position=1)
+    pictured = ListingFactory(title="Tour poster", featured_position=2)
+    ListingPhotoFactory(listing=pictured, alt_text="The poster")
+    page = client.get("/").text
+    hero = page.split('class="hero"')[1].split("</section>")[0]
+    assert "Tour poster" in hero
+    assert 'fetchpriority="high"' in hero  # the page's largest picture, fetched first
+    assert plain.title not in hero
+    assert page.count('fetchpriority="high"') == 1
