@@ -1,7 +1,10 @@
+from axes import apps as axes_apps
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
 from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate, pre_migrate
+from django_otp.plugins.otp_static import apps as static_apps
+from django_otp.plugins.otp_totp import apps as totp_apps
 
 
 def register_sqlite_functions(sender, connection, **kwargs):
@@ -55,3 +58,20 @@ class MerchexAdminConfig(admin_apps.AdminConfig):
 
     default = False  # ListingsConfig stays this module's app; this one is named in settings
     default_site = "listings.sites.MerchexAdminSite"
+
+
+# The sign-in security apps, under names staff can read in the admin (superusers only: other
+# staff have no permission on them).
+class SignInLockoutsConfig(axes_apps.AppConfig):
+    default = False
+    verbose_name = "Sign-in security: failed sign-ins and lockouts"
+
+
+class AuthenticatorsConfig(totp_apps.DefaultConfig):
+    default = False
+    verbose_name = "Sign-in security: authenticator apps"
+
+
+class BackupCodesConfig(static_apps.DefaultConfig):
+    default = False
+    verbose_name = "Sign-in security: backup codes"

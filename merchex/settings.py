@@ -59,10 +59,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
     "csp",
-    "axes",
+    "listings.apps.SignInLockoutsConfig",  # axes
     "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
+    "listings.apps.AuthenticatorsConfig",  # django_otp.plugins.otp_totp
+    "listings.apps.BackupCodesConfig",  # django_otp.plugins.otp_static
     "django_countries",
     "django_tasks",
     "django_tasks_db",

@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.sitemaps import views as sitemaps_views
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path, re_path
 from django.views.static import serve
 
@@ -16,7 +18,13 @@ handler400 = "listings.views.bad_request"
 handler403 = "listings.views.permission_denied"
 
 
+def favicon(request):
+    """Browsers ask for /favicon.ico on every site, admin pages included."""
+    return redirect(static("img/favicon.svg"), permanent=True)
+
+
 urlpatterns = [
+    path("favicon.ico", favicon),
     path("admin/", admin.site.urls),
     path(
         "sitemap.xml",

@@ -335,3 +335,20 @@ def test_the_listing_search_folds_case_and_accents(admin_client):
     found = admin_client.get(url, {"q": "HOMOGENIC"}).text
     assert "Homogénic poster" in found
     assert "Unrelated" not in found
+
+
+def test_admin_words_staff_can_read(admin_client, client):
+    home = admin_client.get("/admin/").text
+    assert "Sign-in security: failed sign-ins and lockouts" in home
+    assert "Sign-in security: authenticator apps" in home
+    assert "AXES" not in home
+    assert "OTP_TOTP" not in home
+    export = admin_client.get(admin_url(Listing, "export")).text
+    assert 'value="Export"' in export
+    assert (
+        'value="Import (a preview comes first)"'
+        in admin_client.get(admin_url(Listing, "import")).text
+    )
+    favicon = client.get("/favicon.ico")
+    assert favicon.status_code == 301
+    assert favicon["Location"].endswith("favicon.svg")
