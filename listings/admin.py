@@ -3,6 +3,7 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.templatetags.admin_urls import admin_urlname
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
@@ -43,7 +44,24 @@ def thumbnail(shown, size=64):
     )
 
 
-class NewestListingsFormSet(BaseInlineFormSet):
+class LabelledRows(BaseInlineFormSet):
+    """Rows of a table of inline forms: each input named by its column for screen readers
+    (the table's headers are not labels), the Delete box included."""
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        for field in form.fields.values():
+            field.widget.attrs.setdefault("aria-label", field.label)
+
+
+class BandPicker(AutocompleteSelect):
+    """The band picker, saying "No band" when empty: select2's box needs a name."""
+
+    def build_attrs(self, base_attrs, extra_attrs=None):
+        return {**super().build_attrs(base_attrs, extra_attrs), "data-placeholder": "No band"}
+
+
+class NewestListingsFormSet(LabelledRows):
     """A band's newest listings only, so its change page stays small and saveable however many
     listings the band has (every one of 2,000 used to be rendered and posted back, past Django's
     DATA_UPLOAD_MAX_NUMBER_FIELDS). The rest are a link away, in the listing changelist."""
@@ -385,6 +403,7 @@ class BandAdmin(
 
 class ListingPhotoInline(admin.TabularInline):
     model = ListingPhoto
+    formset = LabelledRows
     fields = ["preview", "image", "alt_text", "decorative", "position"]
     readonly_fields = ["preview"]
     extra = 0
@@ -403,6 +422,7 @@ class VariantForm(NoSilentOverwrite):
 class VariantInline(admin.TabularInline):
     model = Variant
     form = VariantForm  # a count edited from a form opened before a sale is refused
+    formset = LabelledRows
     fields = ["name", "stock", "price", "sku", "position", "opened"]
     extra = 0
     min_num = 1  # every listing is sold through at least one option
@@ -566,6 +586,11 @@ class ListingAdmin(
     @admin.display(description="Picture")
     def thumbnail(self, listing):
         return thumbnail(listing.shown_picture)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "band":
+            kwargs["widget"] = BandPicker(db_field, self.admin_site)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def render_change_form(self, request, context, *args, **kwargs):
         """A form that comes back with errors cannot keep the files chosen in it (browsers
