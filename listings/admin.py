@@ -27,7 +27,13 @@ from listings.models import (
     update_sold,
 )
 from listings.pictures import PictureFormField, rendition_widths
-from listings.resources import FORMATS, BandResource, ListingResource, UploadForm
+from listings.resources import (
+    FORMATS,
+    BandResource,
+    ListingResource,
+    UploadForm,
+    VariantResource,
+)
 
 
 def thumbnail(shown, size=64):
@@ -693,3 +699,26 @@ class StockChangeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Variant)
+class VariantAdmin(SpreadsheetImportExport, admin.ModelAdmin):
+    """Every option with its stock, to find and to import or export in bulk (a listing's own
+    options are edited on its page)."""
+
+    resource_classes = [VariantResource]
+    list_display = ["listing", "name", "stock", "price", "sku"]
+    list_select_related = ["listing"]
+    search_fields = ["listing__title", "name", "sku"]
+    list_per_page = 50
+    paginator = CappedCountPaginator
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False  # on their listing's page
+
+    def has_change_permission(self, request, obj=None):
+        return False  # on the listing's page (never undoing a sale), or by import
+
+    def has_import_permission(self, request):
+        return request.user.has_perm("listings.change_variant")

@@ -30,7 +30,15 @@ from import_export.formats.base_formats import CSV, XLSX
 from import_export.forms import ImportForm
 
 from listings import caching
-from listings.models import Band, Listing, fold, give_missing_options
+from listings.models import (
+    Band,
+    Listing,
+    StockChange,
+    Variant,
+    fold,
+    give_missing_options,
+    update_sold,
+)
 
 FORMATS = [CSV, XLSX]
 # What a spreadsheet takes for the start of a formula: such cells are exported behind a quote.
@@ -382,3 +390,60 @@ class ListingResource(CatalogueResource):
             errors = error.update_error_dict(errors)
         if errors:
             raise ValidationError(errors)
+
+
+class Count(widgets.IntegerWidget):
+    """Units that can still be sold: a whole number from 0, or empty (not counted)."""
+
+    def clean(self, value, row=None, **kwargs):
+        try:
+            number = super().clean(value, row, **kwargs)
+        except (ArithmeticError, ValueError):
+            number = -1
+        if number is not None and number < 0:
+            raise ValueError(f"“{value}” is not a stock: 0, 1, 2… or empty (not counted).")
+        return number
+
+
+class ListingById(widgets.ForeignKeyWidget):
+    def __init__(self):
+        super().__init__(Listing)
+
+    def clean(self, value, row=None, **kwargs):
+        try:
+            return super().clean(value, row, **kwargs)
+        except (Listing.DoesNotExist, ValueError):
+            raise ValueError(f"No listing has the id “{value}”.") from None
+
+
+class VariantResource(CatalogueResource):
+    """Options and their stock: a count in the file is the count after the import (each change
+    recorded, with the reason "import")."""
+
+    listing = fields.Field(attribute="listing", column_name="listing", widget=ListingById())
+    stock = fields.Field(attribute="stock", column_name="stock", widget=Count())
+    price = fields.Field(attribute="price", column_name="price", widget=Price())
+
+    class Meta(CatalogueOptions):
+        model = Variant
+        use_bulk = False  # each row saved: its stock change recorded, its pages refreshed
+        fields = ["id", "listing", "name", "stock", "price", "sku", "position"]
+
+    def get_queryset(self):
+        return Variant.objects.select_related("listing")
+
+    def before_import(self, dataset, **kwargs):
+        super().before_import(dataset, **kwargs)
+        self.counts = {pk: variant.stock for pk, variant in self.instances.items()}
+
+    def after_save_instance(self, instance, row, **kwargs):
+        before = self.counts.get(instance.pk)
+        if instance.stock != before and not kwargs.get("dry_run"):
+            StockChange.objects.create(
+                variant=instance,
+                change=(instance.stock or 0) - (before or 0),
+                stock=instance.stock,
+                reason=StockChange.Reason.IMPORT,
+                by=getattr(kwargs.get("user"), "username", ""),
+            )
+            update_sold([instance.listing_id])

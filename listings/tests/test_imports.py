@@ -420,3 +420,36 @@ def test_the_preview_lists_every_row_with_its_reason_and_spreadsheet_row_number(
     assert rows == [("new", "2"), ("invalid", "3")]  # the header is the spreadsheet's row 1
     assert "“maybe” in column sold is not yes or no" in page  # written out, not on hover
     assert ">None<" not in page
+
+
+def test_options_and_their_stock_go_out_and_come_back_through_a_spreadsheet(admin_client):
+    from listings.models import StockChange
+    from listings.tests.factories import VariantFactory
+
+    tee = ListingFactory(title="Tour tee", option=False, price=Decimal("25.00"))
+    small = VariantFactory(listing=tee, name="S", stock=3, sku="TEE-S")
+    medium = VariantFactory(listing=tee, name="M", stock=1)
+    url = "/admin/listings/variant/"
+    data = {"format": CSV_FORMAT, "resource": "0"}
+    data.update({f"variantresource_{f}": "on" for f in ["id", "listing", "name", "stock", "sku"]})
+    rows = list(csv.reader(io.StringIO(admin_client.post(f"{url}export/", data).content.decode())))
+    assert rows[0] == ["id", "listing", "name", "stock", "sku"]
+    assert [str(small.pk), str(tee.pk), "S", "3", "TEE-S"] in rows
+    changed = [row if row[0] != str(medium.pk) else [*row[:3], "0", row[4]] for row in rows[1:]]
+    bad = [[str(small.pk), str(tee.pk), "S", "-2", ""]]
+    refused = admin_client.post(
+        f"{url}import/",
+        {"import_file": csv_file(bad, header=rows[0]), "format": CSV_FORMAT, "resource": "0"},
+    )
+    assert "is not a stock" in refused.text
+    answer = admin_client.post(
+        f"{url}import/",
+        {"import_file": csv_file(changed, header=rows[0]), "format": CSV_FORMAT, "resource": "0"},
+    )
+    admin_client.post(f"{url}process_import/", answer.context["confirm_form"].initial)
+    medium.refresh_from_db()
+    assert medium.stock == 0
+    change = StockChange.objects.get()
+    assert (change.variant, change.change, change.reason) == (medium, -1, "import")
+    one = admin_client.get(f"{url}{small.pk}/change/").text  # read only: counts change on the
+    assert 'name="_save"' not in one  # listing's page (never undoing a sale) or by import
