@@ -203,7 +203,7 @@ def test_staff_import_a_csv_fix_a_bad_row_and_fans_see_the_new_merch(
     )
     page.get_by_label("File to import").set_input_files(str(bad))
     page.get_by_label("Format").select_option(label="csv")
-    page.get_by_role("button", name="Submit").click()
+    page.get_by_role("button", name="Import (a preview comes first)").click()
     expect(page.locator("body")).to_contain_text("Unknown value “Mugs”")
     expect(page.get_by_role("button", name="Confirm import")).to_have_count(0)
     assert not Listing.objects.exists()  # nothing written
@@ -212,7 +212,7 @@ def test_staff_import_a_csv_fix_a_bad_row_and_fans_see_the_new_merch(
     fixed.write_text(bad.read_text().replace("Mugs", "Misc"))
     page.get_by_label("File to import").set_input_files(str(fixed))
     page.get_by_label("Format").select_option(label="csv")
-    page.get_by_role("button", name="Submit").click()
+    page.get_by_role("button", name="Import (a preview comes first)").click()
     expect(page.locator("body")).to_contain_text("Homogenic LP")
     page.get_by_role("button", name="Confirm import").click()
     expect(page.locator(".messagelist")).to_contain_text("Import finished")
