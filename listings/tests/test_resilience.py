@@ -167,8 +167,12 @@ def test_overlapping_staff_writes_never_fail(manage):
     assert outcome["errors"] == [], outcome
     counts = outcome["counts"]
     refused = "band save refused: a newer change shown"
-    assert set(counts) - {refused} == {"band save 302", "bulk action 302", "orm update ok"}
-    assert min(counts.values()) >= 1, counts  # every kind of writer really ran
+    assert set(counts) - {refused} <= {"band save 302", "bulk action 302", "orm update ok"}
+    # Every kind of writer really ran (a band save may be refused every time: the bulk
+    # actions change its rows between each GET and POST).
+    assert counts.get("bulk action 302"), counts
+    assert counts.get("orm update ok"), counts
+    assert counts.get("band save 302", 0) + counts.get(refused, 0) >= 1, counts
 
 
 OUTAGE = (
