@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from listings.tests.chromium import CHROMIUM, CHROMIUM_ARGS
+from listings.tests.chromium import CHROMIUM, CHROMIUM_ARGS, VIEWPORTS
 from listings.tests.factories import BandFactory, ListingFactory
 from listings.tests.servers import free_port
 
@@ -138,3 +138,12 @@ def redis_url(tmp_path_factory):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def audit_page(request, browser):
+    """A page at a phone's and a laptop's width; CSP bypassed only so that axe-core can be
+    injected."""
+    context = browser.new_context(viewport=VIEWPORTS[request.param], bypass_csp=True)
+    yield context.new_page()
+    context.close()

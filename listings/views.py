@@ -34,6 +34,7 @@ HOME_ITEMS = 8
 HOME_DESCRIPTION = "Official merch from the bands you love: records, clothing, posters and more."
 LIST_DESCRIPTION = "All official band merch on merchex: records, clothing, posters and more."
 SEARCH_BANDS = 24
+GENRE_COUNTS_TTL = 60  # seconds
 
 logger = logging.getLogger(__name__)
 
@@ -299,9 +300,10 @@ def band_detail(request, band_id, slug=None):
     return render(request, "listings/band_detail.html", context)
 
 
-def genres_with_merch(request):
+def genres_with_merch():
     """[(genre, listings)] of the genres whose bands have merch on show, A to Z: the genre
-    filter offers no empty page. Counted once per catalogue version (a GROUP BY of them all)."""
+    filter offers no empty page. Counted at most once a minute (a GROUP BY of the whole
+    catalogue: a catalogue busy with writes would count it for every list it renders)."""
 
     def count():
         rows = Listing.objects.public().exclude(band=None).values_list("band__genre")
@@ -309,15 +311,12 @@ def genres_with_merch(request):
         labels = dict(Band.Genre.choices)
         return sorted(rows, key=lambda row: labels.get(row[0], row[0]))
 
-    versions = getattr(request, "versions", None)
-    if versions is None:
-        return count()
-    return cache.get_or_set(f"genres:{versions}", count, settings.MERCHEX_PAGE_TTL)
+    return cache.get_or_set("genres-with-merch", count, GENRE_COUNTS_TTL)
 
 
 @fan_page(parameters=[*ShopFilterForm.base_fields, "page"])
 def listing_list(request):
-    form = ShopFilterForm(request.GET, genres=genres_with_merch(request))
+    form = ShopFilterForm(request.GET, genres=genres_with_merch())
     listings = form.filter(Listing.objects.public().with_band())
     page = paginate(request, listings)
     heading = shop_heading(form)

@@ -22,7 +22,6 @@ from listings.tests.factories import BandFactory, ListingFactory, ListingPhotoFa
 NODE_MODULES = settings.BASE_DIR / "node_modules"
 AXE = NODE_MODULES / "axe-core" / "axe.min.js"
 VNU = NODE_MODULES / "vnu-jar" / "build" / "dist" / "vnu.jar"
-VIEWPORTS = {"phone": {"width": 375, "height": 812}, "laptop": {"width": 1280, "height": 800}}
 
 
 @pytest.fixture
@@ -227,14 +226,6 @@ def test_staff_import_a_csv_fix_a_bad_row_and_fans_see_the_new_merch(
 
 
 # Page quality
-
-
-@pytest.fixture(params=list(VIEWPORTS))
-def audit_page(request, browser):
-    """A page at the given width; CSP bypassed only so that axe-core can be injected."""
-    context = browser.new_context(viewport=VIEWPORTS[request.param], bypass_csp=True)
-    yield context.new_page()
-    context.close()
 
 
 def test_public_pages_pass_axe_and_fit_the_screen(live_server, audit_page, shop):

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from listings.info_pages import ensure_info_pages
 from listings.tests.factories import BandFactory, ListingFactory, VariantFactory
-from listings.tests.test_browser import AXE, VIEWPORTS, VNU
+from listings.tests.test_browser import AXE, VNU
 from orders.models import Order, add_default_regions
 
 
@@ -75,13 +75,6 @@ def test_a_fan_buys_a_t_shirt_from_the_band_page(live_server, page, tee_shop):
     assert tee.variants.get(name="S").stock == 1
     page.go_back()  # the back button after paying: the order, not a second payment
     expect(page.locator(".order-status")).to_contain_text("Paid")
-
-
-@pytest.fixture(params=list(VIEWPORTS))
-def audit_page(request, browser):
-    context = browser.new_context(viewport=VIEWPORTS[request.param], bypass_csp=True)
-    yield context.new_page()
-    context.close()
 
 
 def test_cart_and_checkout_pass_axe_fit_the_screen_and_are_valid(
