@@ -117,10 +117,11 @@ def checkout(request):
                 return redirect("orders:pay", order.reference)
             else:
                 basket.clear()
-                request.session["order"] = order.reference
                 return redirect("orders:pay", order.reference)
         elif form.is_valid():
             form.add_error(None, "Your cart changed in another tab: check it and confirm again.")
+            form.data = form.data.copy()
+            form.data["checkout"] = basket.checkout  # confirming again orders the cart as it is
     else:
         form = CheckoutForm(initial={"checkout": basket.checkout})
         basket.acknowledge(lines)  # this page shows today's prices

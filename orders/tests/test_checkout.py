@@ -290,3 +290,16 @@ def test_a_payment_after_the_hold_ran_out_and_the_units_sold_is_refunded(
     assert [refund["amount"] for refund in refunds] == [late.cents]
     assert option(tee, "S").stock == 0  # never below: nothing sold twice
     assert any("needs you" in message.subject for message in mail.outbox)
+
+
+def test_a_cart_changed_in_another_tab_is_confirmed_again_then_ordered(client, stripe, tee):
+    add(client, tee, option(tee, "L"))
+    page = client.get("/checkout/")
+    data = {**ADDRESS, "checkout": page.context["form"]["checkout"].value()}
+    add(client, tee, option(tee, "S"))  # in another tab
+    again = client.post("/checkout/", data)
+    assert again.status_code == 400
+    assert "Your cart changed in another tab" in again.text
+    data["checkout"] = again.context["form"]["checkout"].value()
+    assert client.post("/checkout/", data).status_code == 302
+    assert Order.objects.get().lines.count() == 2
