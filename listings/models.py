@@ -199,6 +199,17 @@ class Band(PictureMixin, models.Model):
         return self.published
 
 
+# A price in the shop's currency, or none (a listing's "price on request", an option's
+# "the listing's price").
+PRICE = {
+    "max_digits": 8,
+    "decimal_places": 2,
+    "null": True,
+    "blank": True,
+    "validators": [MinValueValidator(Decimal("0"))],
+}
+
+
 class ListingQuerySet(models.QuerySet):
     def available(self):
         return self.filter(sold=False)
@@ -264,12 +275,7 @@ class Listing(models.Model):
     )
     type = models.CharField(max_length=8, choices=Type.choices)
     price = models.DecimalField(
-        max_digits=8,
-        decimal_places=2,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(Decimal("0"))],
-        help_text='In the shop\'s currency. Leave empty to show "price on request".',
+        **PRICE, help_text='In the shop\'s currency. Leave empty to show "price on request".'
     )
     band = models.ForeignKey(
         Band,
@@ -448,14 +454,7 @@ class Variant(models.Model):
         help_text="How many can still be sold (a paid order takes its units off). "
         "Empty: not counted, never sells out.",
     )
-    price = models.DecimalField(
-        max_digits=8,
-        decimal_places=2,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(Decimal("0"))],
-        help_text="Empty: the listing's price.",
-    )
+    price = models.DecimalField(**PRICE, help_text="Empty: the listing's price.")
     sku = models.CharField("SKU", max_length=40, blank=True)
     position = models.PositiveSmallIntegerField(default=1, help_text="Options show in this order.")
     updated_at = models.DateTimeField(auto_now=True)

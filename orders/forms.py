@@ -3,7 +3,7 @@ from django_countries import countries
 
 from listings.forms import clean_text
 from orders.models import ShippingRegion
-from orders.stock import held, why_not
+from orders.stock import why_not
 
 MOST = 10**6  # a quantity past this is a typing error, whatever the limits
 
@@ -54,7 +54,8 @@ class AddToCartForm(forms.Form):
         variant, quantity = data.get("variant"), data.get("quantity")
         if variant and quantity:
             in_cart = self.cart.quantity(variant) if self.cart else 0
-            problem = why_not(variant, in_cart + quantity, held([variant.pk]))
+            held_units = {variant.pk: variant.held or 0}  # read with the options (cart.options)
+            problem = why_not(variant, in_cart + quantity, held_units)
             if problem:
                 if in_cart:
                     problem += f" You have {in_cart} in your cart already."

@@ -77,8 +77,8 @@ def cart_update(request):
     form = CartLineForm(request.POST)
     variant = None
     if form.is_valid():
-        variant = Variant.objects.select_related("listing").filter(pk=form.cleaned_data["variant"])
-        variant = variant.first()
+        rows = Variant.objects.select_related("listing")
+        variant = rows.filter(pk=form.cleaned_data["variant"]).first()
     if variant is None or not basket.quantity(variant):
         messages.error(request, "That item is not in your cart.")
         return redirect("orders:cart")

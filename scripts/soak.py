@@ -49,6 +49,7 @@ sys.path.insert(0, str(BASE_DIR))
 from listings.tests.admin_forms import change_form_data  # noqa: E402
 from listings.tests.corpus import HOSTILE_TEXT, PARAMETERS, PUBLIC_PATHS  # noqa: E402
 from listings.tests.servers import free_port  # noqa: E402
+from orders.tests.stripe_server import KEYS, StripeServer  # noqa: E402
 
 BANDS, LISTINGS, BIG_BAND = 1000, 20_000, 2000
 ADMIN_SAVES_PER_SECOND, ORM_WRITES_PER_SECOND = 5, 20
@@ -372,7 +373,7 @@ def main():
             STRIPE_API_BASE=f"http://127.0.0.1:{stripe_port}",
             STRIPE_JS_URL=f"http://127.0.0.1:{stripe_port}/js.stripe.com/v3/",
             MERCHEX_TASKS_BACKEND="django_tasks.backends.immediate.ImmediateBackend",
-            **STRIPE_KEYS,
+            **KEYS,
         )
         env.setdefault("DATABASE_URL", f"sqlite:///{tmp}/soak.sqlite3")
         started = time.monotonic()
@@ -454,9 +455,9 @@ def main():
                 f"{len(saved)}, lost: {len(lost)} {lost[:5]}"
             )
 
-            with StripeServer(stripe_port, f"{server.base}/stripe/webhook/"):
+            with StripeServer(stripe_port, f"{server.base}/stripe/webhook/") as stripe:
                 item = shell_json(env, RACE_ITEM)
-                outcomes, seconds = race(server.base, f"http://127.0.0.1:{stripe_port}", item)
+                outcomes, seconds = race(server.base, stripe, item)
                 bare = wrk(f"{server.base}/bench/bare/", 5)["rps"]
             result = shell_json(env, RACE_RESULT % item["variant"])
             rate = 50 / seconds
@@ -510,36 +511,6 @@ print(json.dumps({"stock": option.stock, "sold": option.listing.sold,
 """
 ADDRESS = {"email": "fan@example.com", "name": "Fan", "line1": "1 rue de la Paix",
            "city": "Paris", "postal_code": "75002", "country": "FR"}  # fmt: skip
-STRIPE_KEYS = {
-    "STRIPE_SECRET_KEY": "sk_test_soak",
-    "STRIPE_PUBLISHABLE_KEY": "pk_test_soak",
-    "STRIPE_WEBHOOK_SECRET": "whsec_soak",
-}
-
-
-class StripeServer:
-    """scripts/stripe_server.py on 127.0.0.1:`port`, its webhooks to `webhook`; for a `with`."""
-
-    def __init__(self, port, webhook):
-        self.command = [sys.executable, str(BASE_DIR / "scripts" / "stripe_server.py"), str(port)]
-        self.command += [webhook, STRIPE_KEYS["STRIPE_WEBHOOK_SECRET"]]
-        self.port = port
-
-    def __enter__(self):
-        self.process = subprocess.Popen(
-            self.command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        for _ in range(100):
-            try:
-                requests.get(f"http://127.0.0.1:{self.port}/js.stripe.com/v3/", timeout=1)
-                return self
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        raise RuntimeError("localstripe did not start")
-
-    def __exit__(self, *exc):
-        self.process.terminate()
-        self.process.wait(timeout=10)
 
 
 def shell_json(env, code):
@@ -547,7 +518,7 @@ def shell_json(env, code):
     return json.loads(out.strip().splitlines()[-1])
 
 
-def race(base, stripe_base, item, buyers=50):
+def race(base, stripe, item, buyers=50):
     """`buyers` fans at once for the last 10 units, each through the cart, checkout and a card
     payment at localstripe: what each was told, and the seconds it took them all."""
     outcomes, lock, start = Counter(), threading.Lock(), threading.Barrier(buyers)
@@ -572,9 +543,7 @@ def race(base, stripe_base, item, buyers=50):
             )
         pay = placed.headers["Location"]
         form = dict(token.findall(http.get(base + pay).text))
-        card = {"card[number]": "4242424242424242", "card[exp_month]": "12",
-                "card[exp_year]": "2035", "card[cvc]": "123", "key": "pk_test_soak"}  # fmt: skip
-        form["token"] = requests.post(f"{stripe_base}/v1/tokens", card, timeout=60).json()["id"]
+        form["token"] = stripe.card_token()  # as Stripe.js gives the page
         paid = http.post(f"{base}{pay}card/", form, timeout=60)
         told(f"pay {paid.status_code} {paid.json().get('status')}")
 

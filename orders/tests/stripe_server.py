@@ -20,15 +20,17 @@ KEYS = {
 
 
 class StripeServer:
-    """scripts/stripe_server.py on a free port of 127.0.0.1, fresh state; for a `with`."""
+    """scripts/stripe_server.py on 127.0.0.1 (a free port unless `port`), fresh state, its
+    webhooks to `webhook` if given; for a `with`."""
 
-    def __init__(self):
-        self.port = free_port()
+    def __init__(self, port=None, webhook=None):
+        self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
+        self.webhook = [webhook, KEYS["STRIPE_WEBHOOK_SECRET"]] if webhook else []
 
     def __enter__(self):
         self.process = subprocess.Popen(
-            [sys.executable, str(SCRIPT), str(self.port)],
+            [sys.executable, str(SCRIPT), str(self.port), *self.webhook],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
