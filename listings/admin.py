@@ -26,7 +26,7 @@ from listings.models import (
     pages_changed,
     update_sold,
 )
-from listings.pictures import PictureFormField, rendition_widths
+from listings.pictures import ACCEPT, PictureFormField, rendition_widths
 from listings.resources import (
     FORMATS,
     BandResource,
@@ -473,7 +473,7 @@ class MultiplePictureField(PictureFormField):
     """Several pictures in one <input type="file" multiple>, each checked like a single one;
     a refused file is named in the error."""
 
-    widget = MultiplePictureInput(attrs={"accept": "image/jpeg,image/png,image/webp"})
+    widget = MultiplePictureInput(attrs={"accept": ACCEPT})
 
     def clean(self, data, initial=None):
         uploads = data if isinstance(data, (list, tuple)) else [data] if data else []

@@ -1,5 +1,6 @@
 """Demo pictures drawn on this machine with Pillow (no downloads): a tee, a poster, a record
-sleeve, a ticket, and a band logo, in colours that come from the band's name."""
+sleeve, a ticket, a tote bag, a lanyard, a badge set and a band logo, in colours that come from
+the band's name."""
 
 import colorsys
 import hashlib
@@ -23,13 +24,17 @@ def band_colours(name):
 
 
 def font(size):
-    return ImageFont.load_default(size=size)
+    try:  # Debian's fonts-dejavu-core: it draws "Björk" with its accent
+        return ImageFont.truetype("DejaVuSans-Bold.ttf", size)
+    except OSError:
+        return ImageFont.load_default(size=size)
 
 
 def centred_text(draw, centre, text, size, fill, max_width):
-    """`text` centred on `centre`, shrunk until it fits in `max_width`. Accents are dropped:
-    Pillow's built-in font (all a fresh machine is sure to have) has no "Ö"."""
-    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    """`text` centred on `centre`, shrunk until it fits in `max_width`."""
+    if "DejaVu" not in font(size).getname()[0]:  # Pillow's own font has no "ö": "Bjork"
+        decomposed = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in decomposed if not unicodedata.combining(c))
     while size > 12:
         box = draw.textbbox((0, 0), text, font=font(size))
         if box[2] - box[0] <= max_width:
@@ -112,7 +117,52 @@ def logo(name):
     return image
 
 
+def tote_bag(name):
+    main, light, dark = band_colours(name)
+    image = Image.new("RGB", (SIZE, SIZE), light)
+    draw = ImageDraw.Draw(image)
+    draw.arc((400, 120, 800, 560), 180, 360, fill=dark, width=36)
+    draw.polygon([(260, 340), (940, 340), (1000, 1080), (200, 1080)], fill=dark)
+    centred_text(draw, (600, 720), name, 90, main, 620)
+    return image
+
+
+def lanyard(name):
+    main, light, dark = band_colours(name)
+    image = Image.new("RGB", (SIZE, SIZE), light)
+    draw = ImageDraw.Draw(image)
+    draw.line([(300, 0), (560, 640)], fill=main, width=70)
+    draw.line([(900, 0), (640, 640)], fill=main, width=70)
+    draw.rounded_rectangle((380, 620, 820, 1120), radius=30, fill="white", outline=dark, width=8)
+    draw.rectangle((380, 700, 820, 820), fill=dark)
+    centred_text(draw, (600, 760), "ALL ACCESS", 64, light, 400)
+    centred_text(draw, (600, 940), name, 56, dark, 380)
+    return image
+
+
+def badges(name):
+    main, light, dark = band_colours(name)
+    image = Image.new("RGB", (SIZE, SIZE), light)
+    draw = ImageDraw.Draw(image)
+    for index, (x, y) in enumerate([(330, 330), (870, 330), (600, 600), (330, 870), (870, 870)]):
+        fill = (main, dark)[index % 2]
+        draw.ellipse((x - 200, y - 200, x + 200, y + 200), fill=fill, outline=dark, width=10)
+        centred_text(draw, (x, y), name, 60, light, 320)
+    return image
+
+
 DRAWINGS = {"Clothing": tee, "Posters": poster, "Records": record, "Misc": ticket}
+# Miscellaneous merch drawn as what it is, by a word of its title.
+MISC_DRAWINGS = {"bag": tote_bag, "lanyard": lanyard, "badge": badges}
+
+
+def drawing(listing_type, title, name):
+    """The drawing of an item of `listing_type` called `title`, in `name`'s colours."""
+    words = title.lower()
+    for word, draw in MISC_DRAWINGS.items():
+        if word in words:
+            return draw(name)
+    return DRAWINGS[listing_type](name)
 
 
 def as_upload(image, name="demo.png"):

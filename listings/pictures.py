@@ -19,6 +19,7 @@ from functools import cached_property, partial
 
 from django import forms
 from django.conf import settings
+from django.contrib.admin.widgets import AdminFileWidget
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
@@ -29,6 +30,7 @@ from PIL import Image, ImageOps
 FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 MASTER_SIZE = 2560  # pixels on the long side kept of an upload
 FOLDER = "pictures"
+ACCEPT = "image/jpeg,image/png,image/webp"
 
 
 def check_picture(upload):
@@ -79,10 +81,32 @@ def check_picture(upload):
         upload.seek(0)
 
 
+@dataclass(frozen=True)
+class Shown:
+    """A stored picture as "Currently:" names it, linked to its largest rendition."""
+
+    name: str
+    url: str
+
+    def __str__(self):
+        return self.name
+
+
+class PictureInput(AdminFileWidget):
+    """The admin's file box (pictures are uploaded there only), its "Currently:" linking to the
+    largest rendition: masters are never served (docs/nginx)."""
+
+    def format_value(self, value):
+        shown = getattr(getattr(value, "instance", None), "shown_picture", None)
+        if shown is None or not self.is_initial(value):
+            return super().format_value(value)
+        return Shown(value.name, shown.largest[0])
+
+
 class PictureFormField(forms.FileField):
     """An upload field that accepts only what check_picture accepts, with its messages."""
 
-    widget = forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"})
+    widget = PictureInput(attrs={"accept": ACCEPT})
 
     def to_python(self, data):
         upload = super().to_python(data)
@@ -120,6 +144,8 @@ class PictureField(models.ImageField):
         super().__init__(*args, **kwargs)
 
     def formfield(self, **kwargs):
+        # Not the admin's plain file box: ours links to a rendition.
+        kwargs["widget"] = PictureFormField.widget
         return super().formfield(**{"form_class": PictureFormField, **kwargs})
 
 
@@ -157,8 +183,9 @@ def rendition_name(name, width, extension):
     return f"{stem}-{width}.{extension}"
 
 
-def make_renditions(name, image):
-    """Write every rendition of the master stored as `name` (from its decoded `image`)."""
+def make_renditions(name, image, missing_only=False):
+    """Write every rendition of the master stored as `name` (from its decoded `image`), or
+    only those not stored yet."""
     for width in rendition_widths(image.width):
         height = max(1, round(image.height * width / image.width))
         resized = image.resize((width, height), Image.Resampling.LANCZOS)
@@ -173,9 +200,26 @@ def make_renditions(name, image):
             buffer = io.BytesIO()
             (resized if kind == "WEBP" else flat).save(buffer, kind, **options)
             target = rendition_name(name, width, extension)
+            if missing_only and default_storage.exists(target):
+                continue
             stored = default_storage.save(target, ContentFile(buffer.getvalue()))
             if stored != target:  # generated names never collide; if one did, say so loudly
                 raise RuntimeError(f"rendition {target} was stored as {stored}")
+
+
+def add_missing_renditions(pictures):
+    """Make the renditions that stored pictures, (name, width) pairs, lack (after the widths
+    setting changed); the number of pictures that lacked some."""
+    made = 0
+    for name, width in pictures:
+        renditions = file_names(name, width)[1:]
+        if all(default_storage.exists(file) for file in renditions):
+            continue
+        with default_storage.open(name) as master, Image.open(master) as image:
+            image.load()
+            make_renditions(name, image, missing_only=True)
+        made += 1
+    return made
 
 
 def file_names(name, width):

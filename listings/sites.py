@@ -16,6 +16,8 @@ from django_otp.admin import OTPAdminAuthenticationForm
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+SECURITY_APPS = {"axes", "otp_static", "otp_totp"}
+
 
 def has_second_factor(user):
     return any(devices_for_user(user, confirmed=True))
@@ -78,6 +80,19 @@ class MerchexAdminSite(admin.AdminSite):
     site_title = "merchex admin"
     login_form = StaffLoginForm
     login_template = "admin/merchex_login.html"
+
+    def get_app_list(self, request, app_label=None):
+        """The sign-in security apps (lockouts, authenticators, backup codes) as one section."""
+        apps = super().get_app_list(request, app_label)
+        security = [app for app in apps if app["app_label"] in SECURITY_APPS]
+        if len(security) < 2:
+            return apps
+        merged = {**security[0], "name": "Sign-in security"}
+        models = [model for app in security for model in app["models"]]
+        merged["models"] = sorted(models, key=lambda model: model["name"])
+        return sorted(
+            [app for app in apps if app not in security] + [merged], key=lambda app: app["name"]
+        )
 
     def has_permission(self, request):
         """Staff, and for editors (with the setting) verified by a second factor.

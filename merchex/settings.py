@@ -261,8 +261,9 @@ IMPORT_EXPORT_ESCAPE_ILLEGAL_CHARS_ON_EXPORT = True
 MERCHEX_IMPORT_MAX_BYTES = env.int("MERCHEX_IMPORT_MAX_BYTES", default=5_000_000)
 MERCHEX_UPLOAD_MAX_BYTES = env.int("MERCHEX_UPLOAD_MAX_BYTES", default=15_000_000)
 MERCHEX_UPLOAD_MAX_PIXELS = env.int("MERCHEX_UPLOAD_MAX_PIXELS", default=40_000_000)
-# Widths of the renditions pages serve (srcset); each is made as WebP and JPEG.
-MERCHEX_RENDITION_WIDTHS = (320, 640, 1280)
+# Widths of the renditions pages serve (srcset; the largest opens when a picture is clicked),
+# each made as WebP and JPEG. After changing them, `manage.py renditions` makes what is missing.
+MERCHEX_RENDITION_WIDTHS = (320, 640, 960, 1280, 1920)
 
 # HTTPS: on by default outside development. Behind a TLS-terminating proxy, also set
 # DJANGO_SECURE_PROXY_SSL_HEADER=true so Django trusts its X-Forwarded-Proto header.

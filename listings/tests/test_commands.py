@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from listings import demo_pictures
 from listings.management.commands.loaddemo import SEED_BANDS, SEED_LISTINGS
 from listings.models import Band, Listing, ListingPhoto
 
@@ -112,9 +113,9 @@ def test_loaddemo_draws_pictures_and_shares_a_pool_with_bulk_data(media_root):
     seed = Listing.objects.exclude(title__startswith="Demo item")
     assert not seed.filter(cover__isnull=True).exists()
     tee = Listing.objects.get(title="Cut Copy t-shirt")
-    assert [p.alt_text for p in tee.photos.all()] == [
-        "Cut Copy t-shirt, front",
-        "Cut Copy t-shirt, back: tour dates",
+    assert [(p.position, p.alt_text) for p in tee.photos.all()] == [
+        (1, "Cut Copy t-shirt, front"),
+        (2, "Cut Copy t-shirt, back: tour dates"),
     ]
     assert not Band.objects.filter(picture="").exists()
     bulk = ListingPhoto.objects.filter(listing__title__startswith="Demo item")
@@ -125,3 +126,17 @@ def test_loaddemo_draws_pictures_and_shares_a_pool_with_bulk_data(media_root):
     assert len(list((media_root / "pictures").iterdir())) == files
     tees = seed.filter(type=Listing.Type.CLOTHING).count()  # each has a front and a back
     assert ListingPhoto.objects.count() == bulk.count() + seed.count() + tees
+
+
+def test_demo_drawings_show_what_the_item_is():
+    drawn = {
+        title: demo_pictures.drawing(Listing.Type.MISC, title, "Cut Copy").tobytes()
+        for title in ["Cut Copy tote bag", "Festival lanyard", "The Clash badge set", "Ticket"]
+    }
+    assert len(set(drawn.values())) == 4  # a bag, a lanyard and badges, not three tickets
+    assert drawn["Ticket"] == demo_pictures.ticket("Cut Copy").tobytes()
+
+
+def test_demo_drawings_keep_accents():
+    # Pillow draws a missing letter as a box: "Björk" differs from "Bjork" only if "ö" is drawn.
+    assert demo_pictures.logo("Björk").tobytes() != demo_pictures.logo("Bjork").tobytes()

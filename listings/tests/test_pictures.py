@@ -237,6 +237,34 @@ def test_prunepictures_finds_files_no_row_refers_to(media_root, capsys):
     assert photo.image.name in kept
 
 
+def test_renditions_makes_what_new_widths_need(media_root, settings, capsys):
+    settings.MERCHEX_RENDITION_WIDTHS = (320, 640)
+    photo = ListingPhotoFactory(image=image_file(1600, 1200))
+    band = BandFactory(picture=image_file(1000, 500), picture_alt="Logo")
+    before = set(stored_files(media_root))
+    settings.MERCHEX_RENDITION_WIDTHS = (320, 640, 960, 1920)
+    call_command("renditions")
+    assert "Renditions made for 2 of 2 pictures." in capsys.readouterr().out
+    stem = photo.image.name.rpartition(".")[0]
+    added = set(stored_files(media_root)) - before
+    band_stem = band.picture.name.rpartition(".")[0]
+    assert added == {
+        *(f"{stem}-{width}.{kind}" for width in (960, 1600) for kind in ("webp", "jpg")),
+        *(f"{band_stem}-{width}.{kind}" for width in (960, 1000) for kind in ("webp", "jpg")),
+    }
+    with Image.open(media_root / f"{stem}-960.jpg") as rendition:
+        assert rendition.size == (960, 720)
+    call_command("renditions")  # again: nothing to make
+    assert "Renditions made for 0 of 2 pictures." in capsys.readouterr().out
+
+
+def test_currently_links_to_a_rendition_not_the_master(admin_client):
+    band = BandFactory(picture=image_file(1600, 1200), picture_alt="Logo")
+    page = admin_client.get(reverse(admin_urlname(Band._meta, "change"), args=[band.pk])).text
+    stem = band.picture.name.rpartition(".")[0]
+    assert f'Currently: <a href="/media/{stem}-1600.jpg">{band.picture.name}</a>' in page
+
+
 # What fans see
 
 
@@ -245,9 +273,7 @@ def test_cards_show_the_main_picture_as_renditions(client, media_root):
     listing = photo.listing
     page = client.get(reverse("listings:listing-list")).text
     stem = photo.image.name.rpartition(".")[0]
-    webp = (
-        f"/media/{stem}-320.webp 320w, /media/{stem}-640.webp 640w, /media/{stem}-1280.webp 1280w"
-    )
+    webp = ", ".join(f"/media/{stem}-{w}.webp {w}w" for w in (320, 640, 960, 1280, 1600))
     assert f'<source type="image/webp" srcset="{webp}"' in page
     assert f'src="/media/{stem}-640.jpg"' in page
     assert 'width="640" height="480" alt="Front of the tee"' in page
@@ -367,5 +393,5 @@ def test_every_gallery_picture_opens_large_without_javascript(client):
     back = ListingPhotoFactory(listing=listing, alt_text="Back", image=image_file(1600, 1200))
     page = client.get(listing.get_absolute_url()).text
     stem = back.image.name.rpartition(".")[0]
-    assert f'<a class="gallery-link" href="/media/{stem}-1280.jpg">' in page
+    assert f'<a class="gallery-link" href="/media/{stem}-1600.jpg">' in page  # the largest
     assert page.count('class="gallery-link"') == 2
