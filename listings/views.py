@@ -17,7 +17,6 @@ from django.urls import reverse
 from django.utils.text import Truncator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_safe
-from django_countries import countries
 
 from listings import search as searching
 from listings.caching import FlatPaginator, band_key, fan_page, listing_key
@@ -26,9 +25,7 @@ from listings.limits import contact_retry_after
 from listings.middleware import outage
 from listings.models import MAX_ID, Band, InfoPage, Listing
 from listings.origin import absolute_url
-from orders.cart import options as listing_options
-from orders.forms import AddToCartForm
-from orders.models import ShippingRegion
+from orders.cart import selling
 
 HOME_ITEMS = 8
 HOME_DESCRIPTION = "Official merch from the bands you love: records, clothing, posters and more."
@@ -349,15 +346,10 @@ def listing_detail(request, listing_id, slug=None):
         trail = [("Bands", reverse("listings:band-list")), (band.name, band.get_absolute_url())]
     url = absolute_url(request, listing.get_absolute_url())
     shared = [absolute_picture(request, shown) for shown in photos]
-    options = listing_options(listing)
-    home = ShippingRegion.home()
+    sale = selling(listing)
     context = {
         "listing": listing,
-        "options": options,
-        "cart_form": AddToCartForm(listing, options),
-        "few_left": settings.MERCHEX_FEW_LEFT,
-        "home_shipping": home and {"region": home, "cost": home.cost(1)},
-        "home_country": dict(countries).get(settings.MERCHEX_HOME_COUNTRY),
+        **sale,
         "photos": photos,
         "canonical_url": url,
         "og_type": "product",
@@ -366,7 +358,7 @@ def listing_detail(request, listing_id, slug=None):
         "og_image_alt": photos[0].alt if photos else "",
         "share_picture": shared[0] if shared else None,
         "listing_ld": listing_structured_data(
-            listing, url, [image[0] for image in shared], options
+            listing, url, [image[0] for image in shared], sale["options"]
         ),
         "draft": "" if listing.is_public else ("page" if not listing.published else "band"),
         "breadcrumbs": crumbs(*trail, (listing.title, None)),

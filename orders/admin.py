@@ -44,10 +44,33 @@ class RefundForm(forms.Form):
         return {line: self.cleaned_data[f"line_{line.pk}"] for line in self.lines}
 
 
+class StateFilter(admin.SimpleListFilter):
+    """The status, with unpaid orders split: still held, or not paid in time (their units are
+    free again on their own; they stay as a record of the attempt)."""
+
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("held", "Awaiting payment"), ("lapsed", "Not paid in time")] + [
+            choice for choice in Order.Status.choices if choice[0] != Order.Status.PENDING
+        ]
+
+    def queryset(self, request, queryset):
+        pending = queryset.filter(status=Order.Status.PENDING)
+        if self.value() == "held":
+            return pending.filter(hold_until__gt=timezone.now())
+        if self.value() == "lapsed":
+            return pending.filter(hold_until__lte=timezone.now())
+        if self.value() in Order.Status.values:
+            return queryset.filter(status=self.value())
+        return queryset
+
+
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
-    list_display = ["reference", "created_at", "name", "email", "country", "total", "status"]
-    list_filter = ["status", "created_at"]
+    list_display = ["reference", "created_at", "name", "email", "country", "total", "state"]
+    list_filter = [StateFilter, "created_at"]
     search_fields = ["reference", "email", "name"]
     date_hierarchy = "created_at"
     inlines = [OrderLineInline]
@@ -73,6 +96,10 @@ class OrderAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # orders come from checkout
+
+    @admin.display(description="State", ordering="status")
+    def state(self, order):
+        return "Not paid in time" if order.expired else order.get_status_display()
 
     def has_delete_permission(self, request, obj=None):
         return False  # an order is a record of money taken: it is refunded, never deleted

@@ -6,8 +6,10 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Q, Sum
+from django_countries import countries
 
 from listings.models import Variant
+from orders.forms import AddToCartForm
 from orders.models import Order, ShippingRegion
 from orders.stock import held, left, why_not
 
@@ -105,6 +107,20 @@ def summary(lines, country=None):
         "region": region,
         "shipping": shipping,
         "total": subtotal + shipping if shipping is not None else None,
+    }
+
+
+def selling(listing):
+    """What a product page shows to sell `listing`: its options with the units left, the
+    add-to-cart form, and the shipping rate of the shop's home region."""
+    variants = options(listing)
+    home = ShippingRegion.home()
+    return {
+        "options": variants,
+        "cart_form": AddToCartForm(listing, variants),
+        "few_left": settings.MERCHEX_FEW_LEFT,
+        "home_shipping": home and {"region": home, "cost": home.cost(1)},
+        "home_country": dict(countries).get(settings.MERCHEX_HOME_COUNTRY),
     }
 
 

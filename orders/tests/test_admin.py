@@ -3,10 +3,12 @@ that never undo a sale."""
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
 from django.core import mail
+from django.utils import timezone
 
 from listings.models import StockChange
 from listings.roles import sync_shop_staff
@@ -111,7 +113,23 @@ def test_orders_are_found_by_reference_email_or_name(admin_client, paid):
     for query in (paid.reference, "fan@example.com", "Ada"):
         assert paid.reference in admin_client.get(ORDERS, {"q": query}).text
     assert paid.reference not in admin_client.get(ORDERS, {"q": "nobody"}).text
-    assert paid.reference in admin_client.get(ORDERS, {"status__exact": "paid"}).text
+    assert paid.reference in admin_client.get(ORDERS, {"state": "paid"}).text
+    assert paid.reference not in admin_client.get(ORDERS, {"state": "held"}).text
+
+
+def test_unpaid_orders_show_whether_their_hold_lapsed(admin_client, client, stripe, tee):
+    add(client, tee, option(tee, "S"))
+    check_out(client)
+    order = Order.objects.get()
+    held = admin_client.get(ORDERS, {"state": "held"}).text
+    assert order.reference in held
+    assert "Awaiting payment</td>" in held
+    assert order.reference not in admin_client.get(ORDERS, {"state": "lapsed"}).text
+    Order.objects.update(hold_until=timezone.now() - timedelta(seconds=1))
+    lapsed = admin_client.get(ORDERS, {"state": "lapsed"}).text
+    assert order.reference in lapsed
+    assert "Not paid in time</td>" in lapsed
+    assert order.reference not in admin_client.get(ORDERS, {"state": "held"}).text
 
 
 def test_the_packing_list_is_a_csv_of_lines(admin_client, paid):
