@@ -48,12 +48,13 @@ class StaffLoginForm(OTPAdminAuthenticationForm):
             {"autocomplete": "one-time-code", "inputmode": "numeric"}
         )
 
-    def _chosen_device(self, user):
-        """The device the code is for, by its shape: 6 digits from the authenticator app,
-        anything else one of the backup codes (never another user's device)."""
+    def choose_device(self, user):
+        """Name the device the code is for, by its shape: 6 digits from the authenticator app,
+        anything else one of the backup codes (django-otp checks it is this user's)."""
         token = (self.cleaned_data.get("otp_token") or "").strip()
         model = TOTPDevice if len(token) == 6 and token.isdigit() else StaticDevice
-        return model.objects.filter(user=user, confirmed=True).first()
+        device = model.objects.filter(user=user, confirmed=True).first()
+        self.cleaned_data["otp_device"] = device.persistent_id if device else None
 
     def clean(self):
         self.cleaned_data = AdminAuthenticationForm.clean(self)
@@ -66,6 +67,7 @@ class StaffLoginForm(OTPAdminAuthenticationForm):
                     "setup2fa` for it.",
                     code="second_factor_missing",
                 )
+            self.choose_device(user)
             try:
                 self.clean_otp(user)
             except ValidationError:  # a wrong code is a failed sign-in: the lockout counts it
