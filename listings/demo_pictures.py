@@ -46,10 +46,15 @@ def centred_text(draw, centre, text, size, fill, max_width):
     draw.text((x, y), text, font=font(size), fill=fill)
 
 
+def canvas(name, height=SIZE, on_dark=False):
+    """(image, draw, (main, light, dark)): a blank drawing in `name`'s colours."""
+    colours = band_colours(name)
+    image = Image.new("RGB", (SIZE, height), colours[2] if on_dark else colours[1])
+    return image, ImageDraw.Draw(image), colours
+
+
 def tee(name, back=False):
-    main, light, dark = band_colours(name)
-    image = Image.new("RGB", (SIZE, SIZE), light)
-    draw = ImageDraw.Draw(image)
+    image, draw, (main, light, dark) = canvas(name)
     body = [(330, 250), (470, 190), (730, 190), (870, 250), (1040, 430), (900, 530), (860, 480),
             (860, 1040), (340, 1040), (340, 480), (300, 530), (160, 430)]  # fmt: skip
     draw.polygon(body, fill=dark)
@@ -65,9 +70,7 @@ def tee(name, back=False):
 
 
 def poster(name):
-    main, light, dark = band_colours(name)
-    image = Image.new("RGB", (SIZE, int(SIZE * 4 / 3)), dark)
-    draw = ImageDraw.Draw(image)
+    image, draw, (main, light, dark) = canvas(name, int(SIZE * 4 / 3), on_dark=True)
     for i in range(6):
         inset = 80 + i * 70
         draw.ellipse(
@@ -79,9 +82,7 @@ def poster(name):
 
 
 def record(name):
-    main, light, dark = band_colours(name)
-    image = Image.new("RGB", (SIZE, SIZE), light)
-    draw = ImageDraw.Draw(image)
+    image, draw, (main, light, dark) = canvas(name)
     draw.ellipse((420, 140, 1160, 880), fill=(20, 20, 24))
     for radius in range(120, 370, 40):
         draw.ellipse(
@@ -96,9 +97,7 @@ def record(name):
 
 
 def ticket(name):
-    main, light, dark = band_colours(name)
-    image = Image.new("RGB", (SIZE, SIZE), light)
-    draw = ImageDraw.Draw(image)
+    image, draw, (main, light, dark) = canvas(name)
     draw.rounded_rectangle((100, 360, 1100, 840), radius=40, fill=main)
     draw.line((820, 380, 820, 820), fill=light, width=6)
     centred_text(draw, (460, 540), name.upper(), 80, light, 620)
@@ -108,9 +107,7 @@ def ticket(name):
 
 
 def logo(name):
-    main, light, dark = band_colours(name)
-    image = Image.new("RGB", (SIZE, int(SIZE * 2 / 3)), dark)
-    draw = ImageDraw.Draw(image)
+    image, draw, (main, light, dark) = canvas(name, int(SIZE * 2 / 3), on_dark=True)
     draw.ellipse((-200, -300, 700, 600), fill=main)
     draw.ellipse((800, 400, 1400, 1000), outline=main, width=30)
     centred_text(draw, (600, 400), name, 150, light, 1040)
@@ -118,9 +115,7 @@ def logo(name):
 
 
 def tote_bag(name):
-    main, light, dark = band_colours(name)
-    image = Image.new("RGB", (SIZE, SIZE), light)
-    draw = ImageDraw.Draw(image)
+    image, draw, (main, light, dark) = canvas(name)
     draw.arc((400, 120, 800, 560), 180, 360, fill=dark, width=36)
     draw.polygon([(260, 340), (940, 340), (1000, 1080), (200, 1080)], fill=dark)
     centred_text(draw, (600, 720), name, 90, main, 620)
@@ -128,9 +123,7 @@ def tote_bag(name):
 
 
 def lanyard(name):
-    main, light, dark = band_colours(name)
-    image = Image.new("RGB", (SIZE, SIZE), light)
-    draw = ImageDraw.Draw(image)
+    image, draw, (main, light, dark) = canvas(name)
     draw.line([(300, 0), (560, 640)], fill=main, width=70)
     draw.line([(900, 0), (640, 640)], fill=main, width=70)
     draw.rounded_rectangle((380, 620, 820, 1120), radius=30, fill="white", outline=dark, width=8)
@@ -141,9 +134,7 @@ def lanyard(name):
 
 
 def badges(name):
-    main, light, dark = band_colours(name)
-    image = Image.new("RGB", (SIZE, SIZE), light)
-    draw = ImageDraw.Draw(image)
+    image, draw, (main, light, dark) = canvas(name)
     for index, (x, y) in enumerate([(330, 330), (870, 330), (600, 600), (330, 870), (870, 870)]):
         fill = (main, dark)[index % 2]
         draw.ellipse((x - 200, y - 200, x + 200, y + 200), fill=fill, outline=dark, width=10)
