@@ -125,7 +125,7 @@ def test_pictures_live_in_the_bucket_from_upload_to_removal(
     assert response.status_code == 302
     listing = Listing.objects.get()
     stored = keys(bucket)
-    assert len(stored) == 7  # the master; 320, 640 and 1000 wide as WebP and JPEG
+    assert len(stored) == 9  # the master; 320, 640, 960 and 1000 wide as WebP and JPEG
     assert all(re.match(r"^pictures/[0-9a-f]{32}(-\d+\.(webp|jpg)|\.jpg)$", key) for key in stored)
 
     page = client.get(listing.get_absolute_url()).text
@@ -138,7 +138,7 @@ def test_pictures_live_in_the_bucket_from_upload_to_removal(
         assert "immutable" in picture.headers["Cache-Control"]
 
     call_command("prunepictures")  # lists the bucket: nothing to prune
-    assert len(keys(bucket)) == 7
+    assert len(keys(bucket)) == 9
     with django_capture_on_commit_callbacks(execute=True):
         listing.delete()
     assert keys(bucket) == []
