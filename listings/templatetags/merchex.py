@@ -65,14 +65,15 @@ def breadcrumb_ld(context):
 
 
 @register.inclusion_tag("includes/picture.html")
-def picture(shown, sizes, eager=False, priority=False, css_class=""):
+def picture(shown, sizes, eager=False, priority=False, css_class="", in_named_link=False):
     """{% picture band.shown_picture "16rem" priority=True %}: a <picture> of a stored
     picture's renditions, WebP first, JPEG for the rest, a srcset the browser picks from by
     `sizes`, and its width and height so nothing moves as it loads. Below the fold pictures
-    load lazily; the page's main one (`priority`) loads first."""
+    load lazily; the page's main one (`priority`) loads first. In a link its text names (a
+    card), the picture is not read out again: no alt."""
     width, height = shown.size_at(min(640, shown.width))
     return {
-        "shown": shown,
+        "alt": "" if in_named_link else shown.alt,
         "sizes": sizes,
         "src": shown.url(width, "jpg"),
         "webp_srcset": shown.srcset("webp"),
