@@ -131,27 +131,3 @@ def uninstall(connection):
     column a trigger names (SQLite then refuses to rebuild the table)."""
     with connection.cursor() as cursor:
         uninstall_search(connection, cursor)
-
-
-def installed(connection):
-    """The names of the triggers on the listing and band tables, as the database lists them."""
-    tables = ["listings_band", "listings_listing"]
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal "
-                "AND tgrelid::regclass::text = ANY(%s)",
-                [tables],
-            )
-        else:
-            cursor.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN (%s, %s)",
-                tables,
-            )
-        return {row[0] for row in cursor.fetchall()}
-
-
-def expected(connection):
-    if connection.vendor == "postgresql":
-        return set(POSTGRESQL_SEARCH_TRIGGERS)
-    return set(SQLITE_SEARCH_TRIGGERS)

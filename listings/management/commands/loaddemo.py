@@ -15,149 +15,45 @@ from listings import caching, demo_pictures
 from listings.info_pages import ensure_info_pages
 from listings.models import Band, Listing, ListingPhoto, Variant, give_missing_options
 
-Genre, Type = Band.Genre, Listing.Type
 
-# (name, genre, year formed, active, homepage, biography)
-SEED_BANDS = [
-    (
-        "De La Soul",
-        Genre.HIP_HOP,
-        1988,
-        True,
-        "https://www.wearedelasoul.com/",
-        "Hip hop trio from Amityville, New York, known for playful samples and the album "
-        "3 Feet High and Rising.",
-    ),
-    (
-        "Foo Fighters",
-        Genre.ALTERNATIVE_ROCK,
-        1994,
-        True,
-        "https://foofighters.com/",
-        "Rock band formed in Seattle by Dave Grohl.",
-    ),
-    ("Cut Copy", Genre.SYNTH_POP, 2001, True, "", "Electronic band from Melbourne, Australia."),
-    ("Björk", Genre.ELECTRONIC, 1977, True, "", "Icelandic singer, songwriter and producer."),
-    ("The Clash", Genre.PUNK, 1976, False, "", "Punk rock band from London."),
-    ("Buena Vista Social Club", Genre.LATIN, 1996, False, "", "Ensemble of Cuban musicians."),
-    ("Nina Simone Tribute Band", Genre.JAZZ, 2015, True, "", "Jazz and soul standards, live."),
-]
+def table(text):
+    """The rows of a table written one per line, cells split by "|"; "-" is an empty cell."""
+    rows = [[cell.strip() for cell in line.split("|")] for line in text.strip().splitlines()]
+    return [[None if cell == "-" else cell for cell in row] for row in rows]
 
-# (title, band name or None, type, year, sold, description)
-SEED_LISTINGS = [
-    (
-        "Cut Copy t-shirt",
-        "Cut Copy",
-        Type.CLOTHING,
-        2011,
-        False,
-        "Black cotton tee, sizes S to XL.",
-    ),
-    (
-        "De La Soul tour poster",
-        "De La Soul",
-        Type.POSTERS,
-        1991,
-        False,
-        "Screen-printed A2 poster.",
-    ),
-    (
-        "Foo Fighters single poster",
-        "Foo Fighters",
-        Type.POSTERS,
-        1995,
-        False,
-        "Promo poster for the first single.",
-    ),
-    (
-        "3 Feet High and Rising (vinyl)",
-        "De La Soul",
-        Type.RECORDS,
-        1989,
-        True,
-        "Original pressing.",
-    ),
-    (
-        "De La Soul hoodie",
-        "De La Soul",
-        Type.CLOTHING,
-        2019,
-        False,
-        "Heavyweight hoodie with the daisy logo.",
-    ),
-    (
-        "Foo Fighters tour t-shirt",
-        "Foo Fighters",
-        Type.CLOTHING,
-        2018,
-        False,
-        "Concrete and Gold tour tee.",
-    ),
-    (
-        "The Colour and the Shape (vinyl)",
-        "Foo Fighters",
-        Type.RECORDS,
-        1997,
-        False,
-        "Anniversary reissue.",
-    ),
-    (
-        "Foo Fighters gig ticket",
-        "Foo Fighters",
-        Type.MISC,
-        2024,
-        True,
-        "Standing ticket, stadium show.",
-    ),
-    (
-        "Bright Like Neon Love (vinyl)",
-        "Cut Copy",
-        Type.RECORDS,
-        2004,
-        False,
-        "Limited colour vinyl.",
-    ),
-    ("Cut Copy tote bag", "Cut Copy", Type.MISC, 2017, False, "Canvas tote."),
-    ("Homogenic (vinyl)", "Björk", Type.RECORDS, 1997, False, "180 g reissue."),
-    ("Björk Biophilia poster", "Björk", Type.POSTERS, 2011, False, "Art print."),
-    ("London Calling (vinyl)", "The Clash", Type.RECORDS, 1979, True, "UK first pressing."),
-    ("The Clash badge set", "The Clash", Type.MISC, 1980, False, "Five enamel badges."),
-    (
-        "Buena Vista Social Club poster",
-        "Buena Vista Social Club",
-        Type.POSTERS,
-        1999,
-        False,
-        "Film poster.",
-    ),
-    (
-        "Tribute night ticket",
-        "Nina Simone Tribute Band",
-        Type.MISC,
-        2025,
-        False,
-        "Seated, jazz club.",
-    ),
-    ("Festival lanyard", None, Type.MISC, 2023, False, "Merch not tied to one band."),
-]
 
-# Prices in the shop's currency; items not listed here show "price on request".
-SEED_PRICES = {
-    "Cut Copy t-shirt": "25.00",
-    "De La Soul tour poster": "15.00",
-    "Foo Fighters single poster": "12.50",
-    "3 Feet High and Rising (vinyl)": "89.00",
-    "De La Soul hoodie": "55.00",
-    "Foo Fighters tour t-shirt": "28.00",
-    "The Colour and the Shape (vinyl)": "32.00",
-    "Foo Fighters gig ticket": "75.00",
-    "Bright Like Neon Love (vinyl)": "30.00",
-    "Cut Copy tote bag": "14.00",
-    "Homogenic (vinyl)": "29.99",
-    "Björk Biophilia poster": "40.00",
-    "The Clash badge set": "9.50",
-    "Festival lanyard": "5.00",
-}
+# name | genre | formed | active | homepage | biography
+SEED_BANDS = table("""
+De La Soul | Hip Hop | 1988 | yes | https://www.wearedelasoul.com/ | Hip hop trio from New York.
+Foo Fighters | Alternative Rock | 1994 | yes | https://foofighters.com/ | Rock band from Seattle.
+Cut Copy | Synth Pop | 2001 | yes | - | Electronic band from Melbourne, Australia.
+Björk | Electronic | 1977 | yes | - | Icelandic singer, songwriter and producer.
+The Clash | Punk | 1976 | no | - | Punk rock band from London.
+Buena Vista Social Club | Latin | 1996 | no | - | Ensemble of Cuban musicians.
+Nina Simone Tribute Band | Jazz | 2015 | yes | - | Jazz and soul standards, live.
+""")
+
+# title | band | type | year | sold | price ("-": on request) | description
+SEED_LISTINGS = table("""
+Cut Copy t-shirt | Cut Copy | Clothing | 2011 | no | 25.00 | Black cotton tee, sizes S to XL.
+De La Soul tour poster | De La Soul | Posters | 1991 | no | 15.00 | Screen-printed A2 poster.
+Foo Fighters single poster | Foo Fighters | Posters | 1995 | no | 12.50 | Promo poster.
+3 Feet High and Rising (vinyl) | De La Soul | Records | 1989 | yes | 89.00 | Original pressing.
+De La Soul hoodie | De La Soul | Clothing | 2019 | no | 55.00 | Hoodie with the daisy logo.
+Foo Fighters tour t-shirt | Foo Fighters | Clothing | 2018 | no | 28.00 | Concrete and Gold tee.
+The Colour and the Shape (vinyl) | Foo Fighters | Records | 1997 | no | 32.00 | Reissue.
+Foo Fighters gig ticket | Foo Fighters | Misc | 2024 | yes | 75.00 | Standing, stadium show.
+Bright Like Neon Love (vinyl) | Cut Copy | Records | 2004 | no | 30.00 | Limited colour vinyl.
+Cut Copy tote bag | Cut Copy | Misc | 2017 | no | 14.00 | Canvas tote.
+Homogenic (vinyl) | Björk | Records | 1997 | no | 29.99 | 180 g reissue.
+Björk Biophilia poster | Björk | Posters | 2011 | no | 40.00 | Art print.
+London Calling (vinyl) | The Clash | Records | 1979 | yes | - | UK first pressing.
+The Clash badge set | The Clash | Misc | 1980 | no | 9.50 | Five enamel badges.
+Buena Vista Social Club poster | Buena Vista Social Club | Posters | 1999 | no | - | Film poster.
+Tribute night ticket | Nina Simone Tribute Band | Misc | 2025 | no | - | Seated, jazz club.
+Festival lanyard | - | Misc | 2023 | no | 5.00 | Merch not tied to one band.
+""")
+GENRES = {label: value for value, label in Band.Genre.choices}
 
 SYNTHETIC_BAND_PREFIX = "Demo Band "
 SYNTHETIC_LISTING_PREFIX = "Demo item "
@@ -225,25 +121,25 @@ class Command(BaseCommand):
             if band is None:
                 band = Band.objects.create(
                     name=name,
-                    genre=genre,
-                    year_formed=year,
-                    active=active,
-                    official_homepage=homepage,
+                    genre=GENRES[genre],
+                    year_formed=int(year),
+                    active=active == "yes",
+                    official_homepage=homepage or "",
                     biography=bio,
                 )
                 created_bands += 1
             by_name[name] = band
         created_listings = 0
-        for title, band_name, type_, year, sold, description in SEED_LISTINGS:
+        for title, band_name, type_, year, sold, price, description in SEED_LISTINGS:
             _, created = Listing.objects.get_or_create(
                 title=title,
                 band=by_name.get(band_name),
                 defaults={
                     "type": type_,
-                    "year": year,
-                    "sold": sold,
+                    "year": int(year),
+                    "sold": sold == "yes",
                     "description": description,
-                    "price": SEED_PRICES.get(title),
+                    "price": price and Decimal(price),
                 },
             )
             created_listings += created
@@ -251,7 +147,8 @@ class Command(BaseCommand):
 
     def give_seed_options(self):
         """Sizes and counts for the seed items that have no options yet."""
-        for listing in Listing.objects.filter(variants__isnull=True, title__in=SEED_PRICES):
+        priced = [title for title, *_, price, _ in SEED_LISTINGS if price]
+        for listing in Listing.objects.filter(variants__isnull=True, title__in=priced):
             if listing.type == Listing.Type.CLOTHING:
                 sizes = SEED_SIZES.items()
             else:
