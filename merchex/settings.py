@@ -155,7 +155,8 @@ else:
         }
     }
 CACHES["default"].setdefault("KEY_PREFIX", "merchex")
-# Off in development, where templates change under a running server; false: render every time.
+# Off in development, where templates change under a running server; false: render every page
+# (with DJANGO_DEBUG, listing cards too; else they stay cached under their listing's version).
 MERCHEX_PAGE_CACHE = env.bool("MERCHEX_PAGE_CACHE", default=not DEBUG)
 # Seconds a cached page (and a version) lives: a write made outside merchex (raw SQL, a restored
 # backup) shows within this time, or at once after `manage.py clearpages`.

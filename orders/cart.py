@@ -120,7 +120,7 @@ def selling(listing):
         "cart_form": AddToCartForm(listing, variants),
         "few_left": settings.MERCHEX_FEW_LEFT,
         "home_shipping": home and {"region": home, "cost": home.cost(1)},
-        "home_country": dict(countries).get(settings.MERCHEX_HOME_COUNTRY),
+        "home_country": countries.name(settings.MERCHEX_HOME_COUNTRY),
     }
 
 

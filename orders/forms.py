@@ -100,7 +100,7 @@ class CheckoutForm(forms.Form):
     def clean_country(self):
         code = self.cleaned_data["country"]
         if ShippingRegion.for_country(code) is None:
-            raise forms.ValidationError(f"The shop does not ship to {dict(countries)[code]}.")
+            raise forms.ValidationError(f"The shop does not ship to {countries.name(code)}.")
         return code
 
     def details(self):

@@ -235,7 +235,7 @@ def add_photo(admin_client, band, listing):
     photo = ListingPhoto(listing=listing, alt_text="Front of the tour poster")
     photo.image.name, photo.image_width, photo.image_height = "photos/front.jpg", 800, 600
     photo.save()
-    return "Front of the tour poster"
+    return "/media/photos/front-320.webp"  # its picture, on cards and on the item's page
 
 
 def loaddata(admin_client, band, listing, tmp_path):
@@ -390,6 +390,29 @@ def test_a_write_made_outside_merchex_shows_after_clearpages(client, band, listi
     assert "Raw" not in client.get(url).text  # until the TTL ends...
     call_command("clearpages", verbosity=0)
     assert "Raw" in client.get(url).text  # ...or the documented command runs
+
+
+def test_a_card_is_kept_under_its_listings_version_as_the_list_renders_again(
+    client, settings, band, listing
+):
+    settings.MERCHEX_PAGE_CACHE = False  # the list renders every time; its cards need not
+    url = reverse("listings:listing-list")
+    other = ListingFactory(band=band, title="Another item")
+    assert listing.title in client.get(url).text
+    Listing.objects.filter(pk=listing.pk).update(title="Renamed outside merchex")  # no signal
+    other.title = "Another item, renamed"
+    other.save()  # a write elsewhere, through merchex
+    page = client.get(url).text
+    assert "Another item, renamed" in page
+    assert listing.title in page  # the unchanged card came from the cache
+    listing.refresh_from_db()
+    listing.save()  # through merchex: its version moves
+    assert "Renamed outside merchex" in client.get(url).text
+    settings.DEBUG = True  # development: templates change under a running server
+    cache.clear()  # as when it starts
+    client.get(url)
+    Listing.objects.filter(pk=listing.pk).update(title="Edited with DEBUG on")
+    assert "Edited with DEBUG on" in client.get(url).text
 
 
 def test_a_write_made_outside_merchex_shows_within_the_ttl(client, settings, band):
