@@ -93,7 +93,8 @@ class MerchexAdminSite(admin.AdminSite):
         models = [model for app in security for model in app["models"]]
         merged["models"] = sorted(models, key=lambda model: model["name"])
         return sorted(
-            [app for app in apps if app not in security] + [merged], key=lambda app: app["name"]
+            [app for app in apps if app not in security] + [merged],
+            key=lambda app: app["name"].lower(),
         )
 
     def has_permission(self, request):
