@@ -123,15 +123,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
-# PostgreSQL: statements prepared from their second run (parsed once per connection; from the
-# second, since a migration's multi-statement DDL cannot be prepared). Off behind a pooler that
-# cannot keep prepared statements (PgBouncer in transaction mode before 1.21).
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
-    "DJANGO_DB_PREPARED", default=True
-):
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        server_side_binding=True, prepare_threshold=1
-    )
 # Keep connections open between requests (health-checked before reuse): opening one costs more
 # than most of the queries a page runs.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=600)
