@@ -209,11 +209,12 @@ def make_renditions(name, image, missing_only=False):
 
 def add_missing_renditions(pictures):
     """Make the renditions that stored pictures, (name, width) pairs, lack (after the widths
-    setting changed); the number of pictures that lacked some."""
+    setting changed); the number of pictures that lacked some. A master missing from the
+    storage (a database copied without its files) is passed over: prunepictures' concern."""
     made = 0
     for name, width in pictures:
         renditions = file_names(name, width)[1:]
-        if all(default_storage.exists(file) for file in renditions):
+        if all(map(default_storage.exists, renditions)) or not default_storage.exists(name):
             continue
         with default_storage.open(name) as master, Image.open(master) as image:
             image.load()

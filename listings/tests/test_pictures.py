@@ -256,6 +256,10 @@ def test_renditions_makes_what_new_widths_need(media_root, settings, capsys):
         assert rendition.size == (960, 720)
     call_command("renditions")  # again: nothing to make
     assert "Renditions made for 0 of 2 pictures." in capsys.readouterr().out
+    (media_root / photo.image.name).unlink()  # a database restored without its files
+    settings.MERCHEX_RENDITION_WIDTHS = (320, 640, 800, 960, 1920)
+    call_command("renditions")  # the band's 800 px; the photo passed over, nothing to read
+    assert "Renditions made for 1 of 2 pictures." in capsys.readouterr().out
 
 
 def test_currently_links_to_a_rendition_not_the_master(admin_client):
