@@ -1,6 +1,6 @@
-"""Demo pictures drawn on this machine with Pillow (no downloads): a tee, a poster, a record
-sleeve, a ticket, a tote bag, a lanyard, a badge set and a band logo, in colours that come from
-the band's name."""
+"""Demo pictures drawn on this machine with Pillow (no downloads): a tee, a hoodie, a poster, a
+record sleeve, a ticket, a tote bag, a lanyard, a badge set and a band logo, in colours that come
+from the band's name."""
 
 import colorsys
 import hashlib
@@ -66,6 +66,22 @@ def tee(name, back=False):
     else:
         draw.ellipse((470, 400, 730, 660), outline=main, width=14)
         centred_text(draw, (600, 760), name.upper(), 72, main, 460)
+    return image
+
+
+def hoodie(name, back=False):
+    image, draw, (main, light, dark) = canvas(name)
+    body = [(380, 260), (820, 260), (960, 330), (1090, 960), (960, 990), (860, 560),
+            (860, 1060), (340, 1060), (340, 560), (240, 990), (110, 960), (240, 330)]  # fmt: skip
+    draw.polygon(body, fill=dark)
+    draw.ellipse((440, 120, 760, 400), fill=dark, outline=light, width=10)  # the hood
+    if back:
+        for row, line in enumerate(["WORLD TOUR", "LONDON · PARIS", "BERLIN · TOKYO"]):
+            centred_text(draw, (600, 560 + row * 90), line, 56, main, 440)
+    else:
+        draw.ellipse((520, 220, 680, 360), fill=light)  # the face opening
+        draw.rectangle((430, 820, 770, 1000), outline=main, width=10)  # the front pocket
+        centred_text(draw, (600, 640), name.upper(), 72, main, 460)
     return image
 
 
@@ -143,17 +159,17 @@ def badges(name):
 
 
 DRAWINGS = {"Clothing": tee, "Posters": poster, "Records": record, "Misc": ticket}
-# Miscellaneous merch drawn as what it is, by a word of its title.
-MISC_DRAWINGS = {"bag": tote_bag, "lanyard": lanyard, "badge": badges}
+# Merch drawn as what it is, by a word of its title; clothing has a back too.
+WORD_DRAWINGS = {"hoodie": hoodie, "bag": tote_bag, "lanyard": lanyard, "badge": badges}
+TWO_SIDED = {tee, hoodie}
 
 
-def drawing(listing_type, title, name):
+def drawing(listing_type, title, name, back=False):
     """The drawing of an item of `listing_type` called `title`, in `name`'s colours."""
     words = title.lower()
-    for word, draw in MISC_DRAWINGS.items():
-        if word in words:
-            return draw(name)
-    return DRAWINGS[listing_type](name)
+    draw = next((d for word, d in WORD_DRAWINGS.items() if word in words), None)
+    draw = draw or DRAWINGS[listing_type]
+    return draw(name, back=True) if back and draw in TWO_SIDED else draw(name)
 
 
 def as_upload(image, name="demo.png"):

@@ -135,6 +135,10 @@ def test_demo_drawings_show_what_the_item_is():
     }
     assert len(set(drawn.values())) == 4  # a bag, a lanyard and badges, not three tickets
     assert drawn["Ticket"] == demo_pictures.ticket("Cut Copy").tobytes()
+    hoodie = demo_pictures.drawing(Listing.Type.CLOTHING, "De La Soul hoodie", "Cut Copy")
+    assert hoodie.tobytes() != demo_pictures.tee("Cut Copy").tobytes()  # not a tee
+    back = demo_pictures.drawing(Listing.Type.CLOTHING, "Hoodie", "Cut Copy", back=True)
+    assert back.tobytes() == demo_pictures.hoodie("Cut Copy", back=True).tobytes()
 
 
 def test_demo_drawings_keep_accents():

@@ -172,11 +172,12 @@ class Command(BaseCommand):
         pictureless = Listing.objects.filter(title__in=seed_titles, cover__isnull=True)
         for listing in pictureless.select_related("band"):
             name = listing.band.name if listing.band else "merchex"
-            views = [(demo_pictures.drawing(listing.type, listing.title, name), listing.title)]
+            item = (listing.type, listing.title, name)
+            views = [(demo_pictures.drawing(*item), listing.title)]
             if listing.type == Listing.Type.CLOTHING:
                 views = [
-                    (demo_pictures.tee(name), f"{listing.title}, front"),
-                    (demo_pictures.tee(name, back=True), f"{listing.title}, back: tour dates"),
+                    (demo_pictures.drawing(*item), f"{listing.title}, front"),
+                    (demo_pictures.drawing(*item, back=True), f"{listing.title}, back: tour dates"),
                 ]
             for position, (image, alt) in enumerate(views, start=1):
                 ListingPhoto(
