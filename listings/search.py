@@ -206,10 +206,14 @@ def trigrams(text):
     return found
 
 
-def suggested_bands(query):
+def suggested_bands(query, cache_key=None):
     """Up to SUGGESTIONS published bands whose folded name is nearest to the query's band words,
     for "did you mean": pg_trgm's similarity() on PostgreSQL; on SQLite the same formula here,
-    over every published band's name (only when no band matched: a search page is cached)."""
+    over every published band's name (only when no band matched). Kept under `cache_key` (with
+    the catalogue's version), as counts are: SQLite scores 1,000 names in 20 ms of a 27 ms page."""
+    if cache_key:
+        ttl = settings.MERCHEX_PAGE_TTL
+        return cache.get_or_set(cache_key, lambda: suggested_bands(query), ttl)
     text = " ".join(query.band_words)
     if not text:
         return []

@@ -379,15 +379,18 @@ def search(request):
     if query is not None:
         bands = searching.bands_named(query, SEARCH_BANDS)
         context["bands"], context["more_bands"] = bands[:SEARCH_BANDS], len(bands) > SEARCH_BANDS
-        versions = getattr(request, "versions", None)
-        key = versions and f"search:{hashlib.sha256(repr(query.words).encode()).hexdigest()}"
-        results = searching.Results(query, count_key=key and f"{key}:{versions}")
+        versions = getattr(request, "versions", None)  # counts and suggestions kept with them
+        digest = hashlib.sha256(repr(query.words).encode()).hexdigest()
+        key = versions and f"search:{digest}:{versions}"
+        results = searching.Results(query, count_key=key)
         context["page_obj"] = numbered_page(
             request, Paginator(results, settings.MERCHEX_PAGE_SIZE), other_parameters(request)
         )
         context["cut"] = len(searching.words(text, limit=None)) > searching.MAX_WORDS
         if not bands:
-            context["suggestions"] = searching.suggested_bands(query)
+            context["suggestions"] = searching.suggested_bands(
+                query, cache_key=key and f"{key}:suggestions"
+            )
     return render(request, "listings/search.html", context)
 
 

@@ -100,6 +100,16 @@ def test_search_cases(client, shop, query):
     assert bands_shown(response) == expected_bands
 
 
+def test_suggestions_follow_the_bands(client, settings, shop):
+    settings.MERCHEX_PAGE_CACHE = False  # rendered each time: the suggestions' own cache
+    assert bands_shown(client.get("/search/", {"q": "bjrok"})) == ["Björk"]
+    bjork = Band.objects.get(name="Björk")
+    bjork.name = "Sigur Rós"
+    bjork.save()
+    assert bands_shown(client.get("/search/", {"q": "bjrok"})) == []
+    assert bands_shown(client.get("/search/", {"q": "sigur roz"})) == ["Sigur Rós"]
+
+
 @pytest.mark.parametrize(
     ("query", "says"),
     [
