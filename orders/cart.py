@@ -127,7 +127,9 @@ def selling(listing):
 def options(listing):
     """The listing's options with the units left of each (holds counted), in one query."""
     holding = Q(order_lines__order__in=Order.objects.holding())
-    variants = list(listing.variants.annotate(held=Sum("order_lines__quantity", filter=holding)))
+    held = Sum("order_lines__quantity", filter=holding)
+    # In their order: a GROUP BY query leaves the model's default ordering out.
+    variants = list(listing.variants.annotate(held=held).order_by("position", "id"))
     for variant in variants:
         variant.listing = listing
         variant.left = left(variant, {variant.pk: variant.held or 0})
