@@ -1,7 +1,8 @@
 """Fan pages from Django's cache, fresh after every change, with ETag/Last-Modified and 304s.
 
 What a page shows has a version in the cache: one key per band, one per listing, one for the
-catalogue (lists, search, the home page) and one for everything. Signals on saves and deletes
+catalogue (lists, search, the home page), one for the band list (bands alone: a listing's
+change leaves it cached) and one for everything. Signals on saves and deletes
 (listings.models), and an explicit call in every path of ours that skips them (admin bulk
 actions, import, management commands), bump them at once and again after the transaction
 commits. A page is kept under its path, the query parameters its view declares, and the
@@ -35,6 +36,7 @@ from listings.origin import origin
 
 EVERYTHING = "everything"
 CATALOGUE = "catalogue"
+BAND_LIST = "band-list"
 PAGE_PARAMETERS = ("page", "p")  # page numbers: read in their one canonical form
 
 
@@ -68,10 +70,12 @@ def bump(*names):
     transaction.on_commit(move)
 
 
-def bump_rows(bands=(), listings=()):
-    """After a write to these bands and listings: their pages and every list."""
+def bump_rows(bands=(), listings=(), band_list=False):
+    """After a write to these bands and listings: their pages and every list; the band list
+    too when the bands themselves changed (`band_list`), not only their listings."""
     bump(
         CATALOGUE,
+        *([BAND_LIST] if band_list else []),
         *(band_key(pk) for pk in set(bands) if pk is not None),
         *(listing_key(pk) for pk in set(listings)),
     )

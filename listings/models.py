@@ -578,7 +578,7 @@ def pages_changed(model, pks):
     """Refresh, when the transaction commits, the pages the rows `pks` of `model` show on."""
     if model is Band:
         listings = Listing.objects.filter(band__in=pks).values_list("pk", flat=True)
-        caching.bump_rows(bands=pks, listings=listings)
+        caching.bump_rows(bands=pks, listings=listings, band_list=True)
     elif model is Listing:
         bands = Listing.objects.filter(pk__in=pks).values_list("band_id", flat=True)
         caching.bump_rows(bands=bands, listings=pks)

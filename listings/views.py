@@ -19,7 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_safe
 
 from listings import search as searching
-from listings.caching import FlatPaginator, band_key, fan_page, listing_key
+from listings.caching import BAND_LIST, FlatPaginator, band_key, fan_page, listing_key
 from listings.forms import ContactForm, ListingFilterForm, ShopFilterForm, clean_text
 from listings.limits import contact_retry_after
 from listings.middleware import outage
@@ -244,7 +244,7 @@ def home(request):
     return render(request, "listings/home.html", context)
 
 
-@fan_page(parameters=["page"])
+@fan_page(depends_on=lambda kwargs: [BAND_LIST], parameters=["page"])
 def band_list(request):
     bands = Band.objects.public().only(
         "name",

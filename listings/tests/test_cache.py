@@ -200,6 +200,14 @@ def mark_sold_in_bulk(admin_client, band, listing):
     return "Sold out"
 
 
+def unpublish_band_in_bulk(admin_client, band, listing):
+    admin_client.post(
+        reverse("admin:listings_band_changelist"),
+        {"action": "unpublish", "_selected_action": [band.pk]},
+    )
+    return f'!href="{band.get_absolute_url()}"'  # a draft: no link to it
+
+
 def queryset_update(admin_client, band, listing):
     Listing.objects.filter(pk=listing.pk).update(title="Updated Title")
     pages_changed(Listing, [listing.pk])  # as every update() of ours does
@@ -266,12 +274,13 @@ CHANGES = {
     change_band_in_admin_form: [*ALL_PAGES, "/bands/"],
     change_listing_inline: ALL_PAGES,
     mark_sold_in_bulk: ["band", "/listings/", "listing"],  # home shows available items only
+    unpublish_band_in_bulk: ["/bands/", "/listings/"],
     queryset_update: ALL_PAGES,
     demo_command: ["band", "/listings/"],
     new_listing: ["band", "/listings/", "/"],
     add_photo: ["band", "/listings/", "/", "listing"],
     loaddata: ALL_PAGES,
-    delete_band: ["listing", "/listings/"],
+    delete_band: ["listing", "/listings/", "/bands/"],
     import_rows: ALL_PAGES,
 }
 
@@ -321,7 +330,7 @@ def other_band():
     return band
 
 
-def test_a_listing_change_re_renders_its_page_its_band_and_the_lists(
+def test_a_listing_change_re_renders_its_page_its_band_and_the_lists_of_merch(
     client, band, listing, other_band
 ):
     other_listing = other_band.listings.get()
@@ -330,7 +339,8 @@ def test_a_listing_change_re_renders_its_page_its_band_and_the_lists(
         listing.get_absolute_url(),
         "/",
         "/listings/",
-        "/bands/",  # every list is under the catalogue's version
+        "/search/?q=poster",  # the lists of merch are under the catalogue's version
+        "/bands/",  # the band list shows no listing
         other_band.get_absolute_url(),
         other_listing.get_absolute_url(),
     ]
