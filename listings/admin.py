@@ -574,7 +574,8 @@ class ListingAdmin(
     # The title first: each row's header and its one link. Nothing is edited in the list:
     # prices and counts are changed on the listing's page (options with stock), sold and
     # published with the bulk actions; 200 form widgets made the page wider than a laptop's
-    # screen and took most of its time.
+    # screen and took most of its time. One "Fans see" column says what published, sold and
+    # the band's own state add up to.
     fieldsets = [
         ("What it is", {"fields": ["title", "band", "type", "year", "description", "opened"]}),
         (
@@ -587,16 +588,7 @@ class ListingAdmin(
         ("Visibility", {"fields": ["published", "sold", "featured_position"]}),
         ("Pictures", {"fields": ["add_pictures", "add_pictures_alt", "add_pictures_decorative"]}),
     ]
-    list_display = [
-        "title",
-        "thumbnail",
-        "band",
-        "type",
-        "price",
-        "sold",
-        "published",
-        "featured_position",
-    ]
+    list_display = ["title", "thumbnail", "band", "type", "price", "status", "featured_position"]
     list_display_links = ["title"]
     list_filter = ["published", FeaturedFilter, "type", "sold", HasBandFilter]
     search_fields = ["title", "band__name"]
@@ -617,6 +609,15 @@ class ListingAdmin(
     @admin.display(description="Picture")
     def thumbnail(self, listing):
         return thumbnail(listing.shown_picture)
+
+    @admin.display(description="Fans see")
+    def status(self, listing):
+        """Published, sold and the band's own state in one word: what a fan finds."""
+        if not listing.published:
+            return "Draft"
+        if listing.band and not listing.band.published:
+            return "Hidden: its band is a draft"
+        return "Sold out" if listing.sold else "On sale"
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "band":

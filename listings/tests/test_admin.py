@@ -25,6 +25,20 @@ def test_listing_changelist_shows_the_band_name(admin_client, listing):
     assert '<td class="field-band nowrap">De La Soul</td>' in response.text
 
 
+def test_listing_changelist_says_what_fans_see_of_each_listing(admin_client, band):
+    draft_band = BandFactory(name="Unreleased", published=False)
+    rows = {
+        "On sale": ListingFactory(band=band),
+        "Sold out": ListingFactory(band=band, sold=True),
+        "Draft": ListingFactory(band=band, published=False, sold=True),
+        "Hidden: its band is a draft": ListingFactory(band=draft_band),
+    }
+    page = admin_client.get(admin_url(Listing, "changelist")).text
+    for status, listing in rows.items():
+        row = re.search(rf'value="{listing.pk}".*?</tr>', page, re.S).group()
+        assert f'<td class="field-status">{status}</td>' in row
+
+
 def test_band_changelist_counts_listings(admin_client, band):
     ListingFactory.create_batch(3, band=band)
     response = admin_client.get(admin_url(Band, "changelist"))
