@@ -59,8 +59,8 @@ def test_customised_admin_pages_fit_1280_px_and_pass_axe(live_server, staff_page
 
 
 def test_staff_choose_rows_with_their_boxes_and_run_an_action(live_server, staff_page):
-    """Each row's box is merchex's own HTML (admin.PlainCheckboxes): Django's script counts the
-    boxes ticked, the header box ticks them all, and the action reaches every chosen row."""
+    """Each row's box is merchex's own HTML (CatalogueAdmin.action_checkbox): Django's script
+    counts the boxes ticked, the header box ticks them all, and the action reaches every row."""
     first, *_ = ListingFactory.create_batch(3, sold=False)
     staff_page.goto(f"{live_server.url}/admin/listings/listing/")
     counter = staff_page.locator(".action-counter")
