@@ -7,11 +7,10 @@ Uses DATABASE_URL if set (make bench runs it on SQLite, then under scripts/postg
 throwaway SQLite file. Builds the data set with the demo command (1,000 bands, 100,000 listings,
 one band with 2,000), serves the site with gunicorn (2 workers, production settings) on
 127.0.0.1, and loads each page with wrk (after one request), 2 seconds at a time. Prints one
-table: SQL queries and
-response bytes (uncached), then requests/s, p50 and p99 latency uncached, warm from the cache,
-and for a conditional GET answered 304, each with its ratio to a bare HttpResponse view served
-by the same workers just before (the median of three such pairs). It prints figures and asserts
-nothing about time.
+table: SQL queries and response bytes (uncached), then requests/s, p50 and p99 latency
+uncached, warm from the cache, and for a conditional GET answered 304, each with its ratio to a
+bare HttpResponse view served by the same workers just before (the median of three such pairs).
+It prints figures and asserts nothing about time.
 """
 
 import argparse
