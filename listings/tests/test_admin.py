@@ -346,6 +346,8 @@ def test_the_listing_search_folds_case_and_accents(admin_client):
     ListingFactory(title="Unrelated", band=None)
     url = admin_url(Listing, "changelist")
     assert "Vinyl" in admin_client.get(url, {"q": "bjork"}).text
+    assert "Vinyl" in admin_client.get(url, {"q": "VINYL björk"}).text  # title, then band
+    assert "Vinyl" not in admin_client.get(url, {"q": "vinyl homogenic"}).text
     found = admin_client.get(url, {"q": "HOMOGENIC"}).text
     assert "Homogénic poster" in found
     assert "Unrelated" not in found

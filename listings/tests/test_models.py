@@ -7,7 +7,7 @@ from django.db import IntegrityError
 from django.urls import reverse, set_script_prefix
 from django.utils import timezone
 
-from listings.models import Band, Listing
+from listings.models import Band, Listing, fold
 from listings.tests.factories import BandFactory, ListingFactory
 
 pytestmark = pytest.mark.django_db
@@ -127,6 +127,14 @@ def test_database_refuses_a_negative_price():
     listing = ListingFactory(band=None)
     with pytest.raises(IntegrityError):
         Listing.objects.filter(pk=listing.pk).update(price=Decimal("-1"))
+
+
+@pytest.mark.parametrize(
+    ("text", "folded"),
+    [("Cut COPY", "cut copy"), ("BJÖRK", "bjork"), ("Straße", "strasse"), ("ﬁve", "five")],
+)
+def test_fold_lowers_and_strips_accents_ascii_or_not(text, folded):
+    assert fold(text) == folded
 
 
 @pytest.mark.parametrize("query", ["bjork", "BJÖRK", "jör", "Bjork"])
