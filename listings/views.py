@@ -1,7 +1,6 @@
 import hashlib
 import logging
 import math
-from urllib.parse import urlencode
 
 from axes.helpers import get_client_username, get_cool_off
 from django.conf import settings
@@ -48,24 +47,17 @@ def parse_id(value):
 def paginate(request, queryset):
     """One page of `queryset` (404 past the last page). Its count is cached with the page's
     versions (fan_page), under the path and every parameter but the page number."""
-    other = other_parameters(request)
     versions = getattr(request, "versions", None)
-    count_key = versions and f"{request.path}?{other} {versions}"
+    chosen = request.GET.copy()  # what picks the list: every parameter but the page number
+    chosen.pop("page", None)
+    count_key = versions and f"{request.path}?{chosen.urlencode()} {versions}"
     paginator = FlatPaginator(queryset, settings.MERCHEX_PAGE_SIZE, count_key=count_key)
-    return numbered_page(request, paginator, other)
+    return numbered_page(request, paginator)
 
 
-def other_parameters(request):
-    """The query string without the page number: what picks the list."""
-    return urlencode(
-        [(key, value) for key, values in request.GET.lists() if key != "page" for value in values]
-    )
-
-
-def numbered_page(request, paginator, other):
-    """The requested page of `paginator`, with the numbers its links need and the rest of the
-    query string (`other`: other_parameters()), which every page link keeps. fan_page lets
-    only a canonical number through; past the last page is a 404, as in Django's ListView."""
+def numbered_page(request, paginator):
+    """The requested page of `paginator`, with the numbers its links need. fan_page lets only
+    a canonical number through; past the last page is a 404, as in Django's ListView."""
     try:
         page = paginator.page(request.GET.get("page", 1))
     except EmptyPage:
@@ -73,7 +65,6 @@ def numbered_page(request, paginator, other):
     page.linked_numbers = list(
         paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
     )
-    page.other_parameters = other
     return page
 
 
@@ -383,9 +374,7 @@ def search(request):
         digest = hashlib.sha256(repr(query.words).encode()).hexdigest()
         key = versions and f"search:{digest}:{versions}"
         results = searching.Results(query, count_key=key)
-        context["page_obj"] = numbered_page(
-            request, Paginator(results, settings.MERCHEX_PAGE_SIZE), other_parameters(request)
-        )
+        context["page_obj"] = numbered_page(request, Paginator(results, settings.MERCHEX_PAGE_SIZE))
         context["cut"] = len(searching.words(text, limit=None)) > searching.MAX_WORDS
         if not bands:
             context["suggestions"] = searching.suggested_bands(
