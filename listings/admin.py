@@ -37,6 +37,8 @@ from listings.resources import (
     VariantResource,
 )
 
+SEARCH_WORDS = 20  # words a listing search reads: SQLite refuses a query of about 1,000
+
 
 def thumbnail(shown, size=64):
     """A small preview of a stored picture (its smallest rendition), or a dash."""
@@ -592,6 +594,9 @@ class ListingAdmin(CatalogueAdmin):
         """Title or band, folding case and accents as every search of the site: "bjork" finds
         Björk's merch, "homogenic" finds "Homogénic"."""
         words = search_term.split()
+        if len(words) > SEARCH_WORDS:
+            words = words[:SEARCH_WORDS]
+            messages.info(request, f"Only the first {SEARCH_WORDS} words were searched for.")
         return (queryset.matching(*words), False) if words else (queryset, False)
 
     autocomplete_fields = ["band"]
