@@ -18,6 +18,8 @@ What a shop owner can count on:
 """
 
 import contextlib
+import csv
+import io
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -28,6 +30,7 @@ from django.utils import timezone
 from import_export import fields, resources, widgets
 from import_export.formats.base_formats import CSV, XLSX
 from import_export.forms import ImportForm
+from openpyxl import load_workbook
 
 from listings import caching
 from listings.models import (
@@ -70,6 +73,7 @@ class UploadForm(ImportForm):
         if chosen is XLSX:
             if not data.startswith(XLSX_MAGIC):
                 raise ValidationError({"import_file": "This is not an Excel (.xlsx) file."})
+            check_rows(spreadsheet_rows(data))
             return cleaned
         if data.startswith(XLSX_MAGIC) or b"\x00" in data:
             raise ValidationError(
@@ -79,7 +83,7 @@ class UploadForm(ImportForm):
                 }
             )
         try:
-            data.decode("utf-8")
+            text = data.decode("utf-8")
         except UnicodeDecodeError:
             # Not UTF-8: Excel's "CSV" on Windows is Windows-1252 (Latin-1 and more). Re-encode
             # it as UTF-8, which the importer reads; the preview shows the text as read.
@@ -87,7 +91,30 @@ class UploadForm(ImportForm):
             cleaned["import_file"] = SimpleUploadedFile(
                 upload.name, text.encode("utf-8"), content_type=upload.content_type
             )
+        check_rows(sum(1 for _ in csv.reader(io.StringIO(text))) - 1)
         return cleaned
+
+
+def spreadsheet_rows(data):
+    """The rows under the header of an XLSX file's first sheet (0 if it cannot be read: the
+    import then says what is wrong with it)."""
+    try:
+        with contextlib.closing(load_workbook(io.BytesIO(data), read_only=True)) as book:
+            return sum(1 for _ in book.active.iter_rows(values_only=True)) - 1
+    except Exception:  # openpyxl raises many kinds for a damaged file
+        return 0
+
+
+def check_rows(rows):
+    """A file of more rows than one request imports in time is refused, with what to do."""
+    limit = settings.MERCHEX_IMPORT_MAX_ROWS
+    if rows > limit:
+        raise ValidationError(
+            {
+                "import_file": f"This file has {rows:,} rows; at most {limit:,} are imported at "
+                "a time. Split it into several files."
+            }
+        )
 
 
 class BandByName(widgets.ForeignKeyWidget):

@@ -279,6 +279,34 @@ def test_files_that_are_too_big_or_no_csv_are_refused_before_reading(admin_clien
     assert not Listing.objects.exists()
 
 
+def xlsx_file(rows, header=HEADER):
+    book = Workbook()
+    for row in [header, *rows]:
+        book.active.append(row)
+    data = io.BytesIO()
+    book.save(data)
+    return SimpleUploadedFile("listings.xlsx", data.getvalue())
+
+
+@pytest.mark.parametrize(
+    ("make_file", "file_format"), [(csv_file, CSV_FORMAT), (xlsx_file, XLSX_FORMAT)]
+)
+def test_a_file_of_more_rows_than_one_import_takes_is_refused(
+    admin_client, bjork, settings, make_file, file_format
+):
+    settings.MERCHEX_IMPORT_MAX_ROWS = 3
+    row = ["", "Tee", "Björk", "Clothing", "", "12", "no", "yes", "Line one\nline two"]
+    rows = [[*row[:1], f"Tee {n}", *row[2:]] for n in range(4)]
+    refused = preview(admin_client, make_file(rows), file_format)
+    assert "This file has 4 rows; at most 3 are imported at a time." in str(
+        refused.context["form"].errors
+    )
+    accepted = preview(admin_client, make_file(rows[:3]), file_format)  # a cell's line break too
+    assert not accepted.context["form"].errors
+    assert totals(accepted)["new"] == 3
+    assert not Listing.objects.exists()
+
+
 def test_a_csv_named_xlsx_is_refused(admin_client):
     upload = SimpleUploadedFile("listings.xlsx", b"id,title\n,Tee\n")
     response = preview(admin_client, upload, XLSX_FORMAT)
