@@ -6,11 +6,16 @@ and staff who can change the catalogue must have set one up: without a verified 
 they are not let in. A wrong code counts as a failed sign-in for the lockout (django-axes).
 """
 
+import functools
+
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.admin.views.main import ERROR_FLAG
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
+from django.db import DataError
+from django.http import HttpResponseRedirect
 from django_otp import devices_for_user
 from django_otp.admin import OTPAdminAuthenticationForm
 from django_otp.plugins.otp_static.models import StaticDevice
@@ -96,6 +101,25 @@ class MerchexAdminSite(admin.AdminSite):
             [app for app in apps if app not in security] + [merged],
             key=lambda app: app["name"].lower(),
         )
+
+    def admin_view(self, view, cacheable=False):
+        """Every admin page; a changelist filtered by a value the database cannot take (an id
+        past 2**63 on SQLite, the year 0) goes back to the list, as Django answers a filter it
+        cannot read, instead of a 500."""
+        inner = super().admin_view(view, cacheable)
+
+        @functools.wraps(inner)
+        def wrapper(request, *args, **kwargs):
+            try:
+                return inner(request, *args, **kwargs)
+            except (OverflowError, ValueError, DataError):
+                name = request.resolver_match.url_name or ""
+                if not name.endswith("_changelist") or ERROR_FLAG in request.GET:
+                    raise
+                messages.warning(request, "That filter has a value this list cannot use.")
+                return HttpResponseRedirect(f"{request.path}?{ERROR_FLAG}=1")
+
+        return wrapper
 
     def has_permission(self, request):
         """Staff, and for editors (with the setting) verified by a second factor.

@@ -2,6 +2,8 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.apps import apps
+from django.contrib import admin
 from django.contrib.admin.templatetags.admin_urls import admin_urlname
 from django.contrib.auth.models import Permission
 from django.urls import reverse
@@ -361,6 +363,24 @@ def test_a_listing_search_of_a_thousand_words_searches_the_first_twenty(admin_cl
     assert "Vinyl" in found.text
     assert "Only the first 20 words were searched for." in found.text
     assert "were searched for" not in admin_client.get(url, {"q": "vinyl"}).text
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "99999999999999999999", "\x00", "x" * 3000])
+@pytest.mark.parametrize("lookup", ["id__in", "created_at__year", "o", "p", "q"])
+def test_every_changelist_answers_a_filter_it_cannot_use_without_a_500(admin_client, lookup, value):
+    ListingFactory(band=BandFactory(name="Björk"))
+    for model in filter(admin.site.is_registered, apps.get_models()):
+        url = admin_url(model, "changelist")
+        assert admin_client.get(url, {lookup: value}).status_code in (200, 302), url
+
+
+def test_a_filter_value_the_database_cannot_take_goes_back_to_the_list(admin_client):
+    url = admin_url(Listing, "changelist")
+    response = admin_client.get(url, {"created_at__year": "0"})  # no year 0 in Python
+    assert response.status_code == 302
+    assert response["Location"] == f"{url}?e=1"
+    shown = admin_client.get(response["Location"])
+    assert "That filter has a value this list cannot use." in shown.text
 
 
 def test_admin_words_staff_can_read(admin_client, client):
