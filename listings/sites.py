@@ -7,6 +7,7 @@ they are not let in. A wrong code counts as a failed sign-in for the lockout (dj
 """
 
 import functools
+import logging
 
 from django.conf import settings
 from django.contrib import admin, messages
@@ -22,6 +23,8 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 SECURITY_APPS = {"axes", "otp_static", "otp_totp"}
+
+logger = logging.getLogger(__name__)
 
 
 def has_second_factor(user):
@@ -112,10 +115,13 @@ class MerchexAdminSite(admin.AdminSite):
         def wrapper(request, *args, **kwargs):
             try:
                 return inner(request, *args, **kwargs)
-            except (OverflowError, ValueError, DataError):
+            except (OverflowError, ValueError, DataError) as exc:
                 name = request.resolver_match.url_name or ""
-                if not name.endswith("_changelist") or ERROR_FLAG in request.GET:
+                if request.method != "GET" or not name.endswith("_changelist"):
                     raise
+                if ERROR_FLAG in request.GET:
+                    raise
+                logger.warning("admin: %s could not use its filters: %r", request.path, exc)
                 messages.warning(request, "That filter has a value this list cannot use.")
                 return HttpResponseRedirect(f"{request.path}?{ERROR_FLAG}=1")
 
