@@ -376,9 +376,10 @@ def test_every_changelist_answers_a_filter_it_cannot_use_without_a_500(admin_cli
 
 def test_a_filter_value_the_database_cannot_take_goes_back_to_the_list(admin_client):
     url = admin_url(Listing, "changelist")
-    response = admin_client.get(url, {"created_at__year": "0"})  # no year 0 in Python
-    assert response.status_code == 302
-    assert response["Location"] == f"{url}?e=1"
+    for query in [{"created_at__year": "0"}, {"created_at__year": "0", "e": "1"}]:
+        response = admin_client.get(url, query)  # no year 0 in Python
+        assert response.status_code == 302
+        assert response["Location"] == f"{url}?e=1"
     shown = admin_client.get(response["Location"])
     assert "That filter has a value this list cannot use." in shown.text
 
