@@ -11,11 +11,12 @@ import logging
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.admin.views.main import ERROR_FLAG
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
-from django.db import DataError
+from django.db import DataError, connection
 from django.http import HttpResponseRedirect
 from django_otp import devices_for_user
 from django_otp.admin import OTPAdminAuthenticationForm
@@ -85,6 +86,20 @@ class StaffLoginForm(OTPAdminAuthenticationForm):
         return self.cleaned_data
 
 
+def is_key(model, value):
+    """Whether `value` (from a form) can be a primary key of `model` in the database: Django's
+    bulk actions filter by the chosen ids unchecked, and "abc" or 2**64 would be a 500."""
+    field = model._meta.pk
+    try:
+        key = field.to_python(value)
+    except ValidationError:
+        return False
+    if not isinstance(key, int):
+        return True
+    low, high = connection.ops.integer_field_range(field.get_internal_type())
+    return (low is None or key >= low) and (high is None or key <= high)
+
+
 class MerchexAdminSite(admin.AdminSite):
     site_header = "merchex administration"
     site_title = "merchex admin"
@@ -110,9 +125,16 @@ class MerchexAdminSite(admin.AdminSite):
         past 2**63 on SQLite, the year 0) goes back to the list, as Django answers a filter it
         cannot read, instead of a 500."""
         inner = super().admin_view(view, cacheable)
+        model_admin = getattr(view, "__self__", None)  # a ModelAdmin's view, or the site's
 
         @functools.wraps(inner)
         def wrapper(request, *args, **kwargs):
+            selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+            if isinstance(model_admin, admin.ModelAdmin) and not all(
+                is_key(model_admin.model, value) for value in selected
+            ):
+                messages.warning(request, "The rows chosen are not rows of this list.")
+                return HttpResponseRedirect(request.get_full_path())
             try:
                 return inner(request, *args, **kwargs)
             except (OverflowError, ValueError, DataError) as exc:

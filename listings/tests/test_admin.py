@@ -374,6 +374,18 @@ def test_every_changelist_answers_a_filter_it_cannot_use_without_a_500(admin_cli
         assert admin_client.get(url, {lookup: value}).status_code in (200, 302), url
 
 
+@pytest.mark.parametrize("chosen", ["abc", "", "1.5", "99999999999999999999"])
+def test_an_action_on_rows_that_cannot_exist_changes_nothing_and_says_so(admin_client, chosen):
+    listing = ListingFactory(band=BandFactory(name="Björk"))
+    for model in filter(admin.site.is_registered, apps.get_models()):
+        url = admin_url(model, "changelist")
+        data = {"action": "delete_selected", "_selected_action": [listing.pk, chosen]}
+        response = admin_client.post(url, data)
+        assert response.status_code == 302, url
+        assert "The rows chosen are not rows of this list." in admin_client.get(url).text
+    assert Listing.objects.filter(pk=listing.pk).exists()
+
+
 def test_a_filter_value_the_database_cannot_take_goes_back_to_the_list(admin_client):
     url = admin_url(Listing, "changelist")
     for query in [{"created_at__year": "0"}, {"created_at__year": "0", "e": "1"}]:
