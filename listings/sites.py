@@ -121,9 +121,10 @@ class MerchexAdminSite(admin.AdminSite):
         )
 
     def admin_view(self, view, cacheable=False):
-        """Every admin page; a changelist filtered by a value the database cannot take (an id
-        past 2**63 on SQLite, the year 0) goes back to the list, as Django answers a filter it
-        cannot read, instead of a 500."""
+        """Every admin page. Rows chosen for an action that cannot exist, and a changelist
+        filtered by a value the database cannot take (an id past 2**63 on SQLite, the year 0),
+        go back to the list with a message, as Django answers a filter it cannot read, not a
+        500."""
         inner = super().admin_view(view, cacheable)
         model_admin = getattr(view, "__self__", None)  # a ModelAdmin's view, or the site's
 
