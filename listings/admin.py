@@ -356,14 +356,10 @@ class CatalogueAdmin(
         )
 
 
-class BandAdminForm(NoSilentOverwrite):
-    pass
-
-
 @admin.register(Band)
 class BandAdmin(CatalogueAdmin):
     resource_classes = [BandResource]
-    form = BandAdminForm
+    form = NoSilentOverwrite
     # The name first: each row's header and its one link (a picture-only link has no name).
     list_display = [
         "name",
