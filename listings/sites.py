@@ -131,8 +131,11 @@ class MerchexAdminSite(admin.AdminSite):
         @functools.wraps(inner)
         def wrapper(request, *args, **kwargs):
             selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
-            if isinstance(model_admin, admin.ModelAdmin) and not all(
-                is_key(model_admin.model, value) for value in selected
+            # Staff only: anyone else is sent to sign in by Django's own check, first.
+            if (
+                isinstance(model_admin, admin.ModelAdmin)
+                and self.has_permission(request)
+                and not all(is_key(model_admin.model, value) for value in selected)
             ):
                 messages.warning(request, "The rows chosen are not rows of this list.")
                 return HttpResponseRedirect(request.get_full_path())

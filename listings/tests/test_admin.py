@@ -386,6 +386,16 @@ def test_an_action_on_rows_that_cannot_exist_changes_nothing_and_says_so(admin_c
     assert Listing.objects.filter(pk=listing.pk).exists()
 
 
+def test_an_action_posted_without_signing_in_is_sent_to_sign_in_whatever_its_rows(client):
+    url = admin_url(Listing, "changelist")
+    for chosen in ["abc", "1"]:
+        data = {"action": "delete_selected", "_selected_action": [chosen]}
+        response = client.post(url, data)
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("admin:login"))
+    assert "not rows of this list" not in client.get(reverse("admin:login")).text
+
+
 def test_a_filter_value_the_database_cannot_take_goes_back_to_the_list(admin_client):
     url = admin_url(Listing, "changelist")
     for query in [{"created_at__year": "0"}, {"created_at__year": "0", "e": "1"}]:
