@@ -73,7 +73,7 @@ class BandPicker(AutocompleteSelect):
 
 class NewestListingsFormSet(LabelledRows):
     """A band's newest listings only, so its change page stays small and saveable however many
-    listings the band has (every one of 2,000 used to be rendered and posted back, past Django's
+    listings the band has (all of 2,000 would be posted back, past Django's
     DATA_UPLOAD_MAX_NUMBER_FIELDS). The rest are a link away, in the listing changelist."""
 
     shown = 20

@@ -93,41 +93,33 @@ def refresh_search(connection):
             cursor.execute(f"{SQLITE_SEARCH_ROWS.format(row='l')} FROM listings_listing l")
 
 
-def install_search(connection, cursor):
+def install(connection):
     if not has_search_index(connection):
         return  # migrated back before search
-    if connection.vendor == "postgresql":
-        for name, (table, body, when) in POSTGRESQL_SEARCH_TRIGGERS.items():
-            cursor.execute(
-                f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger "
-                f"AS $$ BEGIN {body}; END; $$ LANGUAGE plpgsql"
-            )
-            cursor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
-            cursor.execute(f"CREATE TRIGGER {name} {when} EXECUTE FUNCTION {name}()")
-    else:
-        for name, definition in SQLITE_SEARCH_TRIGGERS.items():
-            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
-            cursor.execute(f"CREATE TRIGGER {name} {definition}")
-
-
-def uninstall_search(connection, cursor):
-    if connection.vendor == "postgresql":
-        tables = set(connection.introspection.table_names())
-        for name, (table, _, _) in POSTGRESQL_SEARCH_TRIGGERS.items():
-            if table in tables:
-                cursor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
-    else:
-        for name in SQLITE_SEARCH_TRIGGERS:
-            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
-
-
-def install(connection):
     with connection.cursor() as cursor:
-        install_search(connection, cursor)
+        if connection.vendor == "postgresql":
+            for name, (table, body, when) in POSTGRESQL_SEARCH_TRIGGERS.items():
+                cursor.execute(
+                    f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger "
+                    f"AS $$ BEGIN {body}; END; $$ LANGUAGE plpgsql"
+                )
+                cursor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+                cursor.execute(f"CREATE TRIGGER {name} {when} EXECUTE FUNCTION {name}()")
+        else:
+            for name, definition in SQLITE_SEARCH_TRIGGERS.items():
+                cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+                cursor.execute(f"CREATE TRIGGER {name} {definition}")
 
 
 def uninstall(connection):
     """Drop the triggers before a migrate (listings.apps): a migration may drop or rename a
     column a trigger names (SQLite then refuses to rebuild the table)."""
     with connection.cursor() as cursor:
-        uninstall_search(connection, cursor)
+        if connection.vendor == "postgresql":
+            tables = set(connection.introspection.table_names())
+            for name, (table, _, _) in POSTGRESQL_SEARCH_TRIGGERS.items():
+                if table in tables:
+                    cursor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+        else:
+            for name in SQLITE_SEARCH_TRIGGERS:
+                cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
