@@ -36,6 +36,7 @@ from listings.resources import (
     UploadForm,
     VariantResource,
 )
+from listings.sites import is_key
 
 SEARCH_WORDS = 20  # words a listing search reads: SQLite refuses a query of about 1,000
 
@@ -69,6 +70,10 @@ class BandPicker(AutocompleteSelect):
 
     def build_attrs(self, base_attrs, extra_attrs=None):
         return {**super().build_attrs(base_attrs, extra_attrs), "data-placeholder": "No band"}
+
+    def optgroups(self, name, value, attr=None):
+        # Django looks the chosen band up unchecked: "?band=abc", or a posted 2**66, was a 500.
+        return super().optgroups(name, [pk for pk in value if is_key(Band, pk)], attr)
 
 
 class NewestListingsFormSet(LabelledRows):

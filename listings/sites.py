@@ -13,11 +13,13 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ERROR_FLAG
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
 from django.db import DataError, connection
 from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django_otp import devices_for_user
 from django_otp.admin import OTPAdminAuthenticationForm
 from django_otp.plugins.otp_static.models import StaticDevice
@@ -121,10 +123,10 @@ class MerchexAdminSite(admin.AdminSite):
         )
 
     def admin_view(self, view, cacheable=False):
-        """Every admin page. Rows chosen for an action that cannot exist, and a changelist
-        filtered by a value the database cannot take (an id past 2**63 on SQLite, the year 0),
-        go back to the list with a message, as Django answers a filter it cannot read, not a
-        500."""
+        """Every admin page. Rows chosen for an action that cannot exist, and a changelist or
+        its export filtered by a value the database cannot take (an id past 2**63 on SQLite,
+        the year 0, a field the list does not have), go back to the list with a message, as
+        Django answers a filter it cannot read, not a 500."""
         inner = super().admin_view(view, cacheable)
         model_admin = getattr(view, "__self__", None)  # a ModelAdmin's view, or the site's
 
@@ -141,15 +143,20 @@ class MerchexAdminSite(admin.AdminSite):
                 return HttpResponseRedirect(request.get_full_path())
             try:
                 return inner(request, *args, **kwargs)
-            except (OverflowError, ValueError, DataError) as exc:
+            except (OverflowError, ValueError, DataError, IncorrectLookupParameters) as exc:
+                # A list's filters are its query string; an export takes the list's filters.
                 name = request.resolver_match.url_name or ""
-                if request.method != "GET" or not name.endswith("_changelist"):
+                exporting = name.endswith("_export")
+                if not (exporting or request.method == "GET" and name.endswith("_changelist")):
                     raise
                 if set(request.GET) <= {ERROR_FLAG}:
                     raise  # the list itself fails: a bug, not a filter
                 logger.warning("admin: %s could not use its filters: %r", request.path, exc)
                 messages.warning(request, "That filter has a value this list cannot use.")
-                return HttpResponseRedirect(f"{request.path}?{ERROR_FLAG}=1")
+                if exporting:
+                    name = name.removesuffix("_export") + "_changelist"
+                url = reverse(f"{self.name}:{name}")
+                return HttpResponseRedirect(f"{url}?{ERROR_FLAG}=1")
 
         return wrapper
 
