@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 from import_export.admin import ImportExportMixin
 
 from listings.caching import CappedCountPaginator
+from listings.forms import clean_text
 from listings.info_pages import DEFAULTS as REQUIRED_INFO_PAGES
 from listings.models import (
     Band,
@@ -390,9 +391,8 @@ class BandAdmin(CatalogueAdmin):
     def get_search_results(self, request, queryset, search_term):
         """Search (and the band picker's autocomplete) folds case and accents as the fan search
         does: "bjork" finds Björk."""
-        if not search_term.strip():
-            return queryset, False
-        return queryset.matching(search_term.strip()), False
+        term = clean_text(search_term)  # no NUL, which PostgreSQL refuses (a 500)
+        return (queryset.matching(term), False) if term else (queryset, False)
 
     def delete_view(self, request, object_id, extra_context=None):
         band = self.get_object(request, object_id)
@@ -594,7 +594,7 @@ class ListingAdmin(CatalogueAdmin):
     def get_search_results(self, request, queryset, search_term):
         """Title or band, folding case and accents as every search of the site: "bjork" finds
         Björk's merch, "homogenic" finds "Homogénic"."""
-        words = search_term.split()
+        words = clean_text(search_term).split()
         if len(words) > SEARCH_WORDS:
             words = words[:SEARCH_WORDS]
             messages.info(request, f"Only the first {SEARCH_WORDS} words were searched for.")

@@ -366,6 +366,15 @@ def test_a_listing_search_of_a_thousand_words_searches_the_first_twenty(admin_cl
     assert "were searched for" not in admin_client.get(url, {"q": "vinyl"}).text
 
 
+def test_a_search_reads_past_control_characters(admin_client):
+    ListingFactory(title="Vinyl", band=BandFactory(name="Björk"))
+    found = admin_client.get(admin_url(Listing, "changelist"), {"q": "vin\x00yl"})
+    assert "Vinyl" in found.text  # PostgreSQL refuses a NUL in a query: it was a 500
+    term = {"app_label": "listings", "model_name": "listing", "field_name": "band"}
+    picked = admin_client.get(reverse("admin:autocomplete"), {**term, "term": "bj\x00"})
+    assert [band["text"] for band in picked.json()["results"]] == ["Björk"]
+
+
 @pytest.mark.parametrize("value", ["0", "-1", "99999999999999999999", "\x00", "x" * 3000])
 @pytest.mark.parametrize("lookup", ["id__in", "created_at__year", "o", "p", "q"])
 def test_every_changelist_answers_a_filter_it_cannot_use_without_a_500(admin_client, lookup, value):
