@@ -303,3 +303,12 @@ def test_a_cart_changed_in_another_tab_is_confirmed_again_then_ordered(client, s
     data["checkout"] = again.context["form"]["checkout"].value()
     assert client.post("/checkout/", data).status_code == 302
     assert Order.objects.get().lines.count() == 2
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("reference", ["a%00b", "%00", "x.y", "١٢٣"])
+def test_a_reference_no_order_can_have_is_a_404(client, reference):
+    for url in ["orders/{}/", "checkout/{}/pay/", "checkout/{}/pay/card/", "checkout/{}/cancel/"]:
+        for method in [client.get, client.post]:
+            response = method("/" + url.format(reference))
+            assert response.status_code == 404, url  # PostgreSQL refuses a NUL: it was a 500
