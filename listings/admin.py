@@ -93,7 +93,11 @@ class NewestListingsFormSet(LabelledRows):
             posted = (
                 self.data.get(f"{self.prefix}-{n}-id") for n in range(self.total_form_count())
             )
-            ids = [int(pk) for pk in posted if pk and pk.isascii() and pk.isdigit()]
+            ids = [
+                int(pk)
+                for pk in posted
+                if pk and pk.isascii() and pk.isdigit() and is_key(Listing, pk)
+            ]
             self.queryset = listings.filter(pk__in=ids[: self.shown + self.max_num])
         else:
             self.queryset = listings.order_by("-created_at", "-id")[: self.shown]
@@ -140,8 +144,9 @@ class NoSilentOverwrite(forms.ModelForm):
         try:
             opened = json.loads(data["opened"])
         except ValueError:
-            damaged = "This form was damaged on the way: open the page again."
-            raise ValidationError(damaged) from None
+            opened = None
+        if not isinstance(opened, dict):
+            raise ValidationError("This form was damaged on the way: open the page again.")
         changed = [
             name
             for name in self.model_fields()

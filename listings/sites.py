@@ -126,7 +126,8 @@ class MerchexAdminSite(admin.AdminSite):
         """Every admin page. Rows chosen for an action that cannot exist, and a changelist or
         its export filtered by a value the database cannot take (an id past 2**63 on SQLite,
         the year 0, a field the list does not have), go back to the list with a message, as
-        Django answers a filter it cannot read, not a 500."""
+        Django answers a filter it cannot read, not a 500; so does a form posted with an id
+        past 2**63 on SQLite, to itself."""
         inner = super().admin_view(view, cacheable)
         model_admin = getattr(view, "__self__", None)  # a ModelAdmin's view, or the site's
 
@@ -144,9 +145,15 @@ class MerchexAdminSite(admin.AdminSite):
             try:
                 return inner(request, *args, **kwargs)
             except (OverflowError, ValueError, DataError, IncorrectLookupParameters) as exc:
-                # A list's filters are its query string; an export takes the list's filters.
                 name = request.resolver_match.url_name or ""
                 exporting = name.endswith("_export")
+                if request.method == "POST" and isinstance(exc, OverflowError) and not exporting:
+                    # SQLite cannot compare a number past 2**63, and Django's forms look the
+                    # ids posted up unchecked; the admin's views write in one transaction.
+                    logger.warning("admin: %s posted a number out of range: %r", request.path, exc)
+                    messages.error(request, "A number in the form is out of range: nothing saved.")
+                    return HttpResponseRedirect(request.get_full_path())
+                # A list's filters are its query string; an export takes the list's filters.
                 if not (exporting or request.method == "GET" and name.endswith("_changelist")):
                     raise
                 if set(request.GET) <= {ERROR_FLAG}:
