@@ -27,6 +27,7 @@ from listings.models import (
     StockChange,
     Variant,
     pages_changed,
+    parse_id,
     update_sold,
 )
 from listings.pictures import ACCEPT, PictureFormField, rendition_widths
@@ -93,11 +94,7 @@ class NewestListingsFormSet(LabelledRows):
             posted = (
                 self.data.get(f"{self.prefix}-{n}-id") for n in range(self.total_form_count())
             )
-            ids = [
-                int(pk)
-                for pk in posted
-                if pk and pk.isascii() and pk.isdigit() and is_key(Listing, pk)
-            ]
+            ids = [pk for pk in map(parse_id, posted) if pk]
             self.queryset = listings.filter(pk__in=ids[: self.shown + self.max_num])
         else:
             self.queryset = listings.order_by("-created_at", "-id")[: self.shown]

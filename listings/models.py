@@ -25,6 +25,15 @@ ALT_TEXT_HELP = (
 )
 
 
+def parse_id(value):
+    """A primary key from user input, or None: ASCII digits only ("²" and "١" pass str.isdigit()
+    but are no id), in the range a database key can hold."""
+    if not (value and value.isascii() and value.isdigit()):
+        return None
+    number = int(value)
+    return number if 0 < number <= MAX_ID else None
+
+
 def current_year():
     """The latest year a band can have formed or an item be from (a callable, so never stale)."""
     return timezone.now().year

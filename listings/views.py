@@ -22,7 +22,7 @@ from listings.caching import BAND_LIST, FlatPaginator, band_key, fan_page, listi
 from listings.forms import ContactForm, ListingFilterForm, ShopFilterForm, clean_text
 from listings.limits import contact_retry_after
 from listings.middleware import outage
-from listings.models import MAX_ID, Band, InfoPage, Listing
+from listings.models import Band, InfoPage, Listing, parse_id
 from listings.origin import absolute_url
 from orders.cart import selling
 
@@ -33,15 +33,6 @@ SEARCH_BANDS = 24
 GENRE_COUNTS_TTL = 60  # seconds
 
 logger = logging.getLogger(__name__)
-
-
-def parse_id(value):
-    """A primary key from user input, or None: ASCII digits only ("²" and "١" pass str.isdigit()
-    but are no id), in the range a database key can hold."""
-    if not (value and value.isascii() and value.isdigit()):
-        return None
-    number = int(value)
-    return number if 0 < number <= MAX_ID else None
 
 
 def paginate(request, queryset):
