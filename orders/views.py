@@ -100,25 +100,25 @@ def checkout(request):
     lines = basket.lines()
     if request.method == "POST":
         form = CheckoutForm(request.POST)
-        placed = form.data.get("checkout") and Order.objects.filter(checkout=form.data["checkout"])
-        if placed and placed.exists():  # posted twice: the order the first post made
-            return redirect("orders:pay", placed.get().reference)
-        if form.is_valid() and form.cleaned_data["checkout"] == basket.checkout:
+        valid = form.is_valid()
+        token = form.cleaned_data.get("checkout")  # None if refused: no NUL reaches a query
+        placed = token and Order.objects.filter(checkout=token).first()
+        if placed:  # posted twice: the order the first post made
+            return redirect("orders:pay", placed.reference)
+        if valid and token == basket.checkout:
             try:
-                order = stock.place_order(
-                    basket.wanted(lines), form.details(), form.cleaned_data["checkout"]
-                )
+                order = stock.place_order(basket.wanted(lines), form.details(), token)
             except stock.Unavailable as exc:
                 for problem in exc.problems:
                     form.add_error(None, problem)
                 basket.acknowledge(lines)  # the new prices are shown: the next post takes them
             except IntegrityError:  # the same form, posted twice at once
-                order = get_object_or_404(Order, checkout=form.cleaned_data["checkout"])
+                order = get_object_or_404(Order, checkout=token)
                 return redirect("orders:pay", order.reference)
             else:
                 basket.clear()
                 return redirect("orders:pay", order.reference)
-        elif form.is_valid():
+        elif valid:
             form.add_error(None, "Your cart changed in another tab: check it and confirm again.")
             form.data = form.data.copy()
             form.data["checkout"] = basket.checkout  # confirming again orders the cart as it is

@@ -312,3 +312,12 @@ def test_a_reference_no_order_can_have_is_a_404(client, reference):
         for method in [client.get, client.post]:
             response = method("/" + url.format(reference))
             assert response.status_code == 404, url  # PostgreSQL refuses a NUL: it was a 500
+
+
+@pytest.mark.parametrize("token", ["a\x00b", "x" * 41, ""])
+def test_a_checkout_token_no_form_can_hold_is_a_form_error(client, stripe, tee, token):
+    add(client, tee, option(tee, "L"))
+    client.get("/checkout/")
+    response = client.post("/checkout/", {**ADDRESS, "checkout": token})
+    assert response.status_code == 400  # PostgreSQL refuses a NUL in a query: it was a 500
+    assert not Order.objects.exists()
