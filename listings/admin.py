@@ -41,6 +41,7 @@ from listings.resources import (
 from listings.sites import is_key
 
 SEARCH_WORDS = 20  # words a listing search reads: SQLite refuses a query of about 1,000
+LAST_POSITION = 32_767  # the largest home page position: a small integer on every database
 
 
 def thumbnail(shown, size=64):
@@ -287,6 +288,15 @@ class FeaturingActions:
         model = self.model
         last = model.objects.aggregate(last=models.Max("featured_position"))["last"] or 0
         chosen = list(queryset.filter(featured_position__isnull=True).values_list("pk", flat=True))
+        if last + len(chosen) > LAST_POSITION:
+            self.message_user(
+                request,
+                f"Only {max(LAST_POSITION - last, 0)} more can be featured: home page positions "
+                f"end at {LAST_POSITION:,}. Nothing changed; give the featured ones lower "
+                "positions on their pages first.",
+                messages.ERROR,
+            )
+            return
         with transaction.atomic():
             locked(model.objects.filter(pk__in=chosen))
             for offset, pk in enumerate(chosen, start=1):
@@ -652,7 +662,7 @@ class ListingAdmin(CatalogueAdmin):
                 image=upload,
                 alt_text=form.cleaned_data.get("add_pictures_alt", ""),
                 decorative=form.cleaned_data.get("add_pictures_decorative", False),
-                position=start + number,
+                position=min(start + number, LAST_POSITION),  # ties keep upload order (by id)
             ).save()
 
     @admin.action(description="Mark selected listings as sold", permissions=["change"])

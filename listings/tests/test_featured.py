@@ -79,6 +79,24 @@ def test_staff_feature_in_bulk_after_those_featured_already(admin_client, model)
     assert [obj.pk for obj in featured] == [made[0].pk]
 
 
+@pytest.mark.parametrize("model", ["listing", "band"])
+def test_featuring_past_the_last_home_page_position_changes_nothing(admin_client, model):
+    """Positions are small integers (up to 32,767): PostgreSQL refused the next one, a 500."""
+    if model == "listing":
+        made = [ListingFactory(title=f"Item {n}", band=None) for n in range(3)]
+    else:
+        made = [BandFactory(name=f"Band {n}") for n in range(3)]
+    made[0].featured_position = 32_766
+    made[0].save()
+    changelist = reverse(f"admin:listings_{model}_changelist")
+    chosen = {"action": "feature", "_selected_action": [obj.pk for obj in made]}
+    response = admin_client.post(changelist, chosen, follow=True)
+    assert response.status_code == 200
+    assert "Only 1 more can be featured" in response.text
+    positions = type(made[0]).objects.exclude(featured_position=None)
+    assert list(positions.values_list("featured_position", flat=True)) == [32_766]
+
+
 def test_the_home_page_opens_with_the_first_featured_item_with_a_picture(client):
     from listings.tests.factories import ListingPhotoFactory
 

@@ -94,6 +94,20 @@ def test_several_pictures_at_once_keep_their_order(admin_client):
     assert listing.cover == listing.photos.first()
 
 
+def test_pictures_added_after_the_last_position_come_last(admin_client):
+    """Positions are small integers (up to 32,767): PostgreSQL refused the next one, a 500."""
+    listing = ListingFactory()
+    ListingPhotoFactory(listing=listing, position=32_767, alt_text="Last")
+    url = reverse(admin_urlname(Listing._meta, "change"), args=[listing.pk])
+    data = change_form_data(admin_client.get(url))
+    data["add_pictures"] = [image_file(400, 400, colour=c) for c in ("red", "blue")]
+    data["add_pictures_alt"] = "New"
+    assert admin_client.post(url, data).status_code == 302
+    photos = listing.photos.all()
+    assert [p.alt_text for p in photos] == ["Last", "New", "New"]
+    assert {p.position for p in photos} == {32_767}
+
+
 def test_alt_text_is_required_unless_the_picture_is_decorative(admin_client, media_root):
     response = add_listing(admin_client, [image_file()], add_pictures_alt="")
     assert response.status_code == 200
