@@ -14,6 +14,7 @@ from listings import caching
 from listings.models import Variant
 
 MONEY = {"max_digits": 10, "decimal_places": 2, "validators": [MinValueValidator(Decimal("0"))]}
+MAX_TOTAL = Decimal("999999.99")  # Stripe charges at most 99,999,999 of a currency's cents
 
 
 class ShippingRegion(models.Model):

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from listings.models import Listing, StockChange, Variant, pages_changed, update_sold
 from orders import payments, tasks
-from orders.models import Order, OrderLine, ShippingRegion, to_cents
+from orders.models import MAX_TOTAL, Order, OrderLine, ShippingRegion, to_cents
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +92,11 @@ def place_order(wanted, details, checkout):
             raise Unavailable(problems)
         subtotal = sum(variants[v].unit_price * quantity for v, quantity, _ in wanted)
         shipping = region.cost(sum(quantity for _, quantity, _ in wanted))
+        if subtotal + shipping > MAX_TOTAL:
+            currency = settings.MERCHEX_CURRENCY
+            raise Unavailable(
+                [f"An order can total at most {MAX_TOTAL:,} {currency}: order fewer items."]
+            )
         order = Order.objects.create(
             checkout=checkout,
             **details,

@@ -321,3 +321,20 @@ def test_a_checkout_token_no_form_can_hold_is_a_form_error(client, stripe, tee, 
     response = client.post("/checkout/", {**ADDRESS, "checkout": token})
     assert response.status_code == 400  # PostgreSQL refuses a NUL in a query: it was a 500
     assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize("quantity", [20, 1000])
+def test_an_order_past_what_stripe_can_charge_is_refused_before_it_is_made(
+    client, stripe, tee, quantity
+):
+    """Stripe charges at most 999,999.99: such an order could not be paid, and a total past the
+    column's 10 digits (1,000 × 99,999.99 and shipping) was a 500 on PostgreSQL."""
+    tee.price, tee.max_per_order = Decimal("99999.99"), 1000
+    tee.save()
+    add(client, tee, option(tee, "L"), 9)
+    assert check_out(client).status_code == 302  # 899,999.91 and shipping
+    add(client, tee, option(tee, "L"), quantity)
+    response = check_out(client)
+    assert response.status_code == 400
+    assert "An order can total at most 999,999.99 EUR" in response.text
+    assert Order.objects.count() == 1
