@@ -291,7 +291,7 @@ class FeaturingActions:
         if last + len(chosen) > LAST_POSITION:
             self.message_user(
                 request,
-                f"Only {max(LAST_POSITION - last, 0)} more can be featured: home page positions "
+                f"Only {max(LAST_POSITION - last, 0):,} more can be featured: home page positions "
                 f"end at {LAST_POSITION:,}. Nothing changed; give the featured ones lower "
                 "positions on their pages first.",
                 messages.ERROR,
