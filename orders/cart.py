@@ -27,7 +27,8 @@ class Line:
 
     @property
     def total(self):
-        return self.variant.unit_price * self.quantity
+        price = self.variant.unit_price
+        return None if price is None else price * self.quantity  # None: price on request
 
 
 class Cart:
@@ -55,7 +56,8 @@ class Cart:
 
     def acknowledge(self, lines):
         """The fan has now seen these lines' current prices: checkout goes on at them."""
-        changed = [line for line in lines if line.price_changed]
+        # A price taken off is no price to go on at: the line says to ask the shop instead.
+        changed = [line for line in lines if line.price_changed and line.total is not None]
         for line in changed:
             self.items[str(line.variant.pk)][1] = str(line.variant.unit_price)
         if changed:

@@ -152,3 +152,14 @@ def test_every_listing_has_an_option(db):
     listing = ListingFactory()
     assert listing.variants.count() == 1
     assert VariantFactory(listing=listing, name="XL").unit_price == listing.price
+
+
+def test_a_price_taken_off_after_adding_is_asked_about_on_every_later_page(client, stripe, tee):
+    add(client, tee, option(tee, "L"))
+    tee.price = None  # "price on request" now
+    tee.save()
+    for _ in range(2):  # the second visit reads what the first one noted in the session
+        for url in ["/cart/", "/checkout/"]:
+            response = client.get(url)
+            assert response.status_code == 200, url
+            assert "Tour tee (L) has no price: ask the shop about it." in response.text
