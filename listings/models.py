@@ -614,6 +614,13 @@ def part_changed(sender, instance, **kwargs):
     pages_changed(Listing, [instance.listing_id])
 
 
+@receiver(post_delete, sender=Variant)
+def option_deleted(sender, instance, **kwargs):
+    # Its listing may have nothing left to sell: sold out. After commit: a listing deleted
+    # with its options is not saved on its way out.
+    transaction.on_commit(lambda: update_sold([instance.listing_id]))
+
+
 @receiver(post_save, sender=Listing)
 def give_an_option(sender, instance, created, **kwargs):
     """Every listing is sold through at least one option: a one-size one, uncounted, unless

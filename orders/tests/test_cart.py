@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from listings.models import Listing
+from listings.models import Listing, Variant
 from listings.tests.factories import ListingFactory, VariantFactory
 from orders.tests.conftest import add, option
 
@@ -152,6 +152,25 @@ def test_every_listing_has_an_option(db):
     listing = ListingFactory()
     assert listing.variants.count() == 1
     assert VariantFactory(listing=listing, name="XL").unit_price == listing.price
+
+
+@pytest.mark.parametrize("deleted", [["S", "M", "L"], ["L"]])
+def test_a_listing_whose_options_left_cannot_sell_is_sold_out(
+    admin_client, client, tee, deleted, django_capture_on_commit_callbacks
+):
+    """Options deleted from the options list (not the listing's page): the last one, or the
+    last that could sell (S has 2 left, M none, L is not counted), left it for sale."""
+    if deleted == ["L"]:
+        Variant.objects.filter(pk=option(tee, "S").pk).update(stock=0)  # sold meanwhile
+    chosen = [option(tee, name).pk for name in deleted]
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(
+            "/admin/listings/variant/",
+            {"action": "delete_selected", "_selected_action": chosen, "post": "yes"},
+        )
+    tee.refresh_from_db()
+    assert tee.sold
+    assert "Add to cart" not in client.get(tee.get_absolute_url()).text
 
 
 def test_a_price_taken_off_after_adding_is_asked_about_on_every_later_page(client, stripe, tee):
