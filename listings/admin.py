@@ -498,7 +498,7 @@ def save_options(formset, by):
                     reason=StockChange.Reason.STAFF,
                     by=by,
                 )
-        if saved or formset.deleted_objects:
+        if saved:  # deleted options bring it in step themselves (models.option_deleted)
             update_sold([formset.instance.pk])
 
 

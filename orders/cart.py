@@ -98,9 +98,7 @@ class Cart:
 def summary(lines, country=None):
     """Totals of `lines`, with shipping to `country` (the home region's rate by default)."""
     units = sum(line.quantity for line in lines)
-    subtotal = sum(
-        (line.total for line in lines if line.variant.unit_price is not None), Decimal(0)
-    )
+    subtotal = sum((line.total for line in lines if line.total is not None), Decimal(0))
     region = ShippingRegion.for_country(country or settings.MERCHEX_HOME_COUNTRY)
     shipping = region.cost(units) if region else None
     return {
